@@ -1,0 +1,4 @@
+"""Evasion attacks, one per module as in ART."""
+from art_medical.attacks.evasion.universal_perturbation import TargetedUniversalPerturbation
+
+__all__ = ["TargetedUniversalPerturbation"]
