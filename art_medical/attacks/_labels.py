@@ -5,6 +5,8 @@ labels of shape ``(n, 1)`` and its prediction is ``p > 0.5``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -23,11 +25,14 @@ def labels_from_outputs(outputs: np.ndarray) -> np.ndarray:
     return np.argmax(outputs, axis=1).astype(np.int64)
 
 
+def labels_in_batches(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch_size: int) -> np.ndarray:
+    """Class indices from ``predict`` (a function of a batch returning model outputs), in batches."""
+    return np.concatenate([labels_from_outputs(predict(x[i : i + batch_size])) for i in range(0, len(x), batch_size)])
+
+
 def predict_labels(estimator, x: np.ndarray, batch_size: int) -> np.ndarray:
     """Predicted class indices, computed in batches of ``batch_size`` (ART 1.20 does not batch)."""
-    return np.concatenate(
-        [labels_from_outputs(estimator.predict(x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
-    )
+    return labels_in_batches(estimator.predict, x, batch_size)
 
 
 def to_class_indices(y: np.ndarray, nb_classes: int, name: str = "y") -> np.ndarray:

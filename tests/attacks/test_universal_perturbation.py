@@ -234,3 +234,20 @@ def test_drop_in_for_art_set_params(art_classifier):
     assert attack.targeted is False and attack.eps == 5.0
     with pytest.raises(ValueError, match="eps"):
         attack.set_params(eps=-2.0)
+
+
+def test_generic_estimator_path_equals_compiled_keras_path(art_classifier, phantoms, monkeypatch):
+    import art_medical.attacks.evasion.universal_perturbation as module
+
+    x, _, _ = phantoms
+    targets = np.full(len(x), 2)
+    random.seed(4)
+    compiled = _ours(art_classifier, max_iter=2)
+    compiled.generate(x, y=targets)
+    monkeypatch.setattr(module, "compiled_loss_gradient", lambda estimator: None)
+    random.seed(4)
+    generic = _ours(art_classifier, max_iter=2)
+    generic.generate(x, y=targets)
+    assert np.abs(compiled.noise).max() > 0
+    np.testing.assert_allclose(generic.noise, compiled.noise, atol=1e-4)
+    assert generic.targeted_success_rate == compiled.targeted_success_rate

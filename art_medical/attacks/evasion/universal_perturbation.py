@@ -11,7 +11,8 @@ perturbation of ART's :class:`TargetedUniversalPerturbation` (``targeted=True``)
 random order and takes the same steps, but evaluates them speculatively in batches: the predictions of the
 images ahead under the current noise and the inner attack on those that need a step are computed together, and
 only an accepted step (which changes the noise) discards the work done for the images after it. It also supports
-binary classifiers with a single sigmoid output, which ART rejects.
+binary classifiers with a single sigmoid output, which ART rejects, and takes a compiled loss gradient for
+plain Keras classifiers.
 """
 from __future__ import annotations
 
@@ -29,11 +30,12 @@ from art.estimators.classification.classifier import ClassGradientsMixin
 from art.estimators.estimator import LossGradientsMixin
 from art.utils import projection
 
+from art_medical.attacks._compiled import compiled_loss_gradient
 from art_medical.attacks._inputs import check_images, check_same_length
 from art_medical.attacks._labels import (
     is_single_output,
     labels_from_outputs,
-    predict_labels,
+    labels_in_batches,
     to_class_indices,
     to_estimator_labels,
 )
@@ -131,7 +133,7 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         """
         check_images(x, self.estimator.clip_values)
         nb_classes = self.estimator.nb_classes
-        clean_labels = predict_labels(self.estimator, x, self.batch_size)
+        clean_labels = self._predict_labels(x)
         if y is None:
             if self.targeted:
                 raise ValueError("A targeted attack needs the target classes `y`.")
@@ -198,7 +200,7 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         with tqdm(total=len(order), desc="pass", leave=False, disable=not self.verbose) as pbar:
             while position < len(order):
                 idx = order[position : position + window]
-                current = predict_labels(self.estimator, x[idx] + noise, self.batch_size)
+                current = self._predict_labels(x[idx] + noise)
                 needs_step = current != reference[idx] if self.targeted else current == reference[idx]
                 accepted_at = None
                 candidates = np.flatnonzero(needs_step)
@@ -208,7 +210,7 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
                         continue
                     images = idx[chunk]
                     adv = inner_step(x[images] + noise, attack_labels[images])
-                    new = predict_labels(self.estimator, adv, self.batch_size)
+                    new = self._predict_labels(adv)
                     accepted = new == reference[images] if self.targeted else new != current[chunk]
                     if accepted.any():
                         first = int(np.argmax(accepted))
@@ -236,16 +238,21 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         return {"targeted": self.targeted} if "targeted" in attack_class.attack_params else {}
 
     def _fgsm_step_function(self, params: dict[str, Any]):
-        """ART's FastGradientMethod step, computed through ``loss_gradient`` (also for one sigmoid output)."""
+        """ART's FastGradientMethod step through the loss gradients (also for one sigmoid output).
+
+        Plain Keras classifiers take a compiled gradient (:mod:`art_medical.attacks._compiled`), others the
+        estimator's ``loss_gradient``; both give ART's result.
+        """
         fgsm = self._get_attack("fgsm", params)  # validates the parameters as ART does
         step_eps, step_norm = fgsm.eps, fgsm.norm
         direction_sign = -1.0 if self.targeted else 1.0
         clip_values = self.estimator.clip_values
+        loss_gradient = compiled_loss_gradient(self.estimator) or self.estimator.loss_gradient
 
         def step(x_batch: np.ndarray, labels: np.ndarray) -> np.ndarray:
             grads = np.concatenate(
                 [
-                    self.estimator.loss_gradient(x_batch[i : i + self.batch_size], labels[i : i + self.batch_size])
+                    loss_gradient(x_batch[i : i + self.batch_size], labels[i : i + self.batch_size])
                     for i in range(0, len(x_batch), self.batch_size)
                 ]
             )
@@ -270,6 +277,9 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         if self.targeted:
             return float(np.mean(adv_labels != clean_labels)), float(np.mean(adv_labels == reference))
         return float(np.mean(adv_labels != reference)), None
+
+    def _predict_labels(self, x: np.ndarray) -> np.ndarray:
+        return labels_in_batches(self.estimator.predict, x, self.batch_size)
 
     def _apply(self, x: np.ndarray, noise: np.ndarray) -> np.ndarray:
         x_adv = x + noise
