@@ -251,3 +251,35 @@ def test_generic_estimator_path_equals_compiled_keras_path(art_classifier, phant
     assert np.abs(compiled.noise).max() > 0
     np.testing.assert_allclose(generic.noise, compiled.noise, atol=1e-4)
     assert generic.targeted_success_rate == compiled.targeted_success_rate
+
+
+def test_simba_inner_attack_equals_art(art_classifier, phantoms):
+    """A random, one-image-at-a-time inner attack follows ART's order and random draws exactly."""
+    x = phantoms[0][:20]
+    targets = np.full(len(x), 2)
+    params = {"max_iter": 20, "epsilon": 20.0, "targeted": True, "verbose": False}
+    random.seed(1)
+    np.random.seed(1)
+    art = ArtTargetedUAP(art_classifier, "simba", params, delta=0.0, max_iter=1, eps=30.0)
+    art.generate(x, y=np.eye(3)[targets])
+    random.seed(1)
+    np.random.seed(1)
+    ours = _ours(art_classifier, attacker="simba", attacker_params=params, max_iter=1, eps=30.0)
+    ours.generate(x, y=targets)
+    assert np.abs(art.noise).max() > 0
+    np.testing.assert_allclose(ours.noise, art.noise, atol=1e-4)
+    assert ours.targeted_success_rate == pytest.approx(art.targeted_success_rate)
+
+
+def test_pgd_inner_attack_equals_art(art_classifier, phantoms):
+    x, y = phantoms[0][:20], phantoms[1][:20]
+    params = {"max_iter": 3, "eps": 4.0, "eps_step": 2.0, "verbose": False}
+    random.seed(1)
+    art = ArtUAP(art_classifier, "pgd", params, delta=0.0, max_iter=1, eps=30.0, verbose=False)
+    art.generate(x, y=np.eye(3)[y])
+    random.seed(1)
+    ours = _ours(art_classifier, attacker="pgd", attacker_params=params, max_iter=1, eps=30.0, targeted=False)
+    ours.generate(x, y=y)
+    assert np.abs(art.noise).max() > 0
+    np.testing.assert_allclose(ours.noise, art.noise, atol=1e-4)
+    assert ours.fooling_rate == pytest.approx(art.fooling_rate)

@@ -230,12 +230,16 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         params.pop("targeted", None)
         if self.attacker == "fgsm" and not params.get("minimal") and not params.get("num_random_init"):
             return self._fgsm_step_function(params)
-        attack = self._get_attack(self.attacker, {**params, **self._targeted_param()})
+        attack = self._get_attack(self.attacker, {**self._inner_defaults(), **params})
         return lambda x_batch, labels: attack.generate(x_batch, y=labels)
 
-    def _targeted_param(self) -> dict[str, bool]:
-        attack_class = self._get_class(self.attacks_dict[self.attacker])
-        return {"targeted": self.targeted} if "targeted" in attack_class.attack_params else {}
+    def _inner_defaults(self) -> dict[str, Any]:
+        """Direction, batch size and silence for the inner attack, where it takes them (ART issue #1895)."""
+        accepted = self._get_class(self.attacks_dict[self.attacker]).attack_params
+        defaults: dict[str, Any] = {"targeted": self.targeted, "verbose": False}
+        if self.attacker in _BATCHABLE_ATTACKERS:
+            defaults["batch_size"] = self.batch_size
+        return {name: value for name, value in defaults.items() if name in accepted}
 
     def _fgsm_step_function(self, params: dict[str, Any]):
         """ART's FastGradientMethod step through the loss gradients (also for one sigmoid output).
