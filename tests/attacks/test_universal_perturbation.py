@@ -283,3 +283,24 @@ def test_pgd_inner_attack_equals_art(art_classifier, phantoms):
     assert np.abs(art.noise).max() > 0
     np.testing.assert_allclose(ours.noise, art.noise, atol=1e-4)
     assert ours.fooling_rate == pytest.approx(art.fooling_rate)
+
+
+def test_sparse_loss_keras_classifier_equals_art(trained_cnn, phantoms):
+    """The compiled gradient resolves a sparse loss as ART does (one-hot targets become indices)."""
+    import keras
+    from art.estimators.classification import KerasClassifier
+
+    x = phantoms[0][:40]
+    model = keras.models.clone_model(trained_cnn)
+    model.set_weights(trained_cnn.get_weights())
+    model.compile(loss="sparse_categorical_crossentropy")
+    classifier = KerasClassifier(model, clip_values=(0.0, 255.0))
+    targets = np.full(len(x), 2)
+    random.seed(6)
+    art = ArtTargetedUAP(classifier, "fgsm", {"eps": FGSM_STEP, "targeted": True}, delta=0.0, max_iter=2, eps=8.0)
+    art.generate(x, y=np.eye(3)[targets])
+    random.seed(6)
+    ours = _ours(classifier, max_iter=2, eps=8.0)
+    ours.generate(x, y=targets)
+    assert np.abs(art.noise).max() > 0
+    np.testing.assert_allclose(ours.noise, art.noise, atol=1e-4)
