@@ -1,4 +1,5 @@
 """Evasion attacks, one per module as in ART."""
+from art_medical.attacks.evasion.batched_universal import BatchedUniversalPerturbation
 from art_medical.attacks.evasion.universal_perturbation import TargetedUniversalPerturbation
 
-__all__ = ["TargetedUniversalPerturbation"]
+__all__ = ["BatchedUniversalPerturbation", "TargetedUniversalPerturbation"]

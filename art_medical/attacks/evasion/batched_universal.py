@@ -84,8 +84,10 @@ class _StreamSource:
             )
         self._stream = stream
         self.length: int | None = None
+        self._batch_sizes: dict[int, int] = {}
 
     def batches(self, rng: np.random.Generator | None) -> Iterator[tuple[int, np.ndarray, Any]]:
+        first_pass = self.length is None
         position = 0
         for item in self._stream() if callable(self._stream) else self._stream:
             if not isinstance(item, (tuple, list)) or len(item) != 2:
@@ -96,17 +98,22 @@ class _StreamSource:
                 raise ValueError(
                     f"Stream batch at sample {position} has {len(x_batch)} images but {len(y_batch)} labels."
                 )
+            if first_pass:
+                self._batch_sizes[position] = len(x_batch)
+            elif self._batch_sizes.get(position) != len(x_batch):
+                raise self._changed()
             yield position, x_batch, y_batch
             position += len(x_batch)
-        if self.length is None:
+        if first_pass:
             if position == 0:
                 raise ValueError("The stream yielded no images.")
             self.length = position
         elif position != self.length:
-            raise ValueError(
-                f"The stream yielded {self.length} images in the first pass but {position} now: it must yield "
-                "the same batches every pass."
-            )
+            raise self._changed()
+
+    @staticmethod
+    def _changed() -> ValueError:
+        return ValueError("The stream changed between passes: it must yield the same batches every pass.")
 
 
 def _cross_entropy(outputs: np.ndarray, labels: np.ndarray, from_logits: bool) -> np.ndarray:
@@ -234,6 +241,8 @@ class BatchedUniversalPerturbation(EvasionAttack):
         self._history: list[dict[str, Any]] = []
         self._compiled_step: tuple[tuple, Callable] | None = None
         self._single_output = False
+        self._compiled_forward: Callable | None = None
+        self._forward: Callable | None = None
 
     @property
     def noise(self) -> np.ndarray | None:
@@ -313,7 +322,11 @@ class BatchedUniversalPerturbation(EvasionAttack):
     def _run(self, source: _IndexableSource | _StreamSource) -> np.ndarray:
         rng = np.random.default_rng(self.seed)
         self._single_output = is_single_output(self.estimator)
-        step_fn = self._compiled_direction if self._use_compiled() else self._estimator_direction
+        compiled = self._use_compiled()
+        step_fn = self._compiled_direction if compiled else self._estimator_direction
+        if compiled and self._compiled_forward is None:
+            self._compiled_forward = self._build_compiled_forward()
+        self._forward = self._compiled_forward if compiled else None
         clean_labels: dict[int, np.ndarray] = {}
         checked: set[int] = set()
         noise = np.zeros((1,) + tuple(self.estimator.input_shape), dtype=np.float32)
@@ -368,7 +381,7 @@ class BatchedUniversalPerturbation(EvasionAttack):
     def _clean(self, position: int, x_batch: np.ndarray, clean_labels: dict[int, np.ndarray]) -> np.ndarray:
         """Clean predictions of a batch, computed once and cached by the batch's first sample index."""
         if position not in clean_labels:
-            clean_labels[position] = labels_from_outputs(self.estimator.predict(x_batch, batch_size=len(x_batch)))
+            clean_labels[position] = labels_from_outputs(self._predict(x_batch))
         return clean_labels[position]
 
     def _loss_labels(
@@ -428,6 +441,18 @@ class BatchedUniversalPerturbation(EvasionAttack):
             self._compiled_step = (key, self._build_compiled_step())
         return self._compiled_step[1](x_batch, noise, self._estimator_labels(labels)).numpy()
 
+    def _predict(self, x_batch: np.ndarray) -> np.ndarray:
+        """Model outputs for one batch: the compiled forward pass, or ``classifier.predict``."""
+        if self._forward is not None:
+            return self._forward(x_batch).numpy()
+        return self.estimator.predict(x_batch, batch_size=len(x_batch))
+
+    def _build_compiled_forward(self) -> Callable:
+        import tensorflow as tf
+
+        model = self.estimator.model
+        return tf.function(lambda x_batch: model(x_batch, training=False), reduce_retracing=True)
+
     def _build_compiled_step(self) -> Callable:
         import tensorflow as tf
 
@@ -479,7 +504,7 @@ class BatchedUniversalPerturbation(EvasionAttack):
         for position, x_batch, y_batch in source.batches(None):
             self._check_batch(position, x_batch, checked)
             clean = self._clean(position, x_batch, clean_labels)
-            outputs = self.estimator.predict(self._adversarial(x_batch, noise), batch_size=len(x_batch))
+            outputs = self._predict(self._adversarial(x_batch, noise))
             adversarial = labels_from_outputs(outputs)
             fooled += int(np.sum(adversarial != clean))
             if self.targeted:
