@@ -22,8 +22,12 @@ test: $(STAMP)  ## fast test suite
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
-bench: $(STAMP)
-	$(PY) benchmarks/uap_speed.py
+bench: $(STAMP)  ## speed and memory benchmarks, small sizes
+	$(PY) benchmarks/uap_speed.py --quick
+	$(PY) benchmarks/batched_uap.py --quick
+	$(PY) benchmarks/art_gradients.py --quick
+	$(PY) benchmarks/train_speed.py --quick
+	$(PY) benchmarks/data_loading.py --quick
 
 clean:
 	rm -rf $(VENV) runs

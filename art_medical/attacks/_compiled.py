@@ -16,7 +16,7 @@ LossGradient = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 def compiled_loss_gradient(estimator) -> LossGradient | None:
     """``(x, y) -> d loss / d x`` compiled once for a plain ``KerasClassifier``; None where it does not apply."""
-    if not _is_plain_keras_classifier(estimator):
+    if not is_plain_keras_classifier(estimator):
         return None
     import keras
     import tensorflow as tf
@@ -43,12 +43,17 @@ def compiled_loss_gradient(estimator) -> LossGradient | None:
     return loss_gradient
 
 
-def _is_plain_keras_classifier(estimator) -> bool:
-    """A ``KerasClassifier`` itself (not a subclass) with no preprocessing or postprocessing to apply."""
+def is_plain_keras_classifier(estimator) -> bool:
+    """A ``KerasClassifier`` itself (a subclass may change its gradients) with a single-input, single-output
+    model and no preprocessing, defences or postprocessing: compiled paths then compute what ART computes."""
     from art.estimators.classification import KerasClassifier
     from art.preprocessing.standardisation_mean_std import StandardisationMeanStd
 
-    if type(estimator) is not KerasClassifier or estimator.postprocessing_defences:
+    if type(estimator) is not KerasClassifier:
+        return False
+    if estimator.preprocessing_defences or estimator.postprocessing_defences:
+        return False
+    if len(estimator.model.inputs) != 1 or len(estimator.model.outputs) != 1:
         return False
     return all(
         isinstance(op, StandardisationMeanStd) and np.all(op.mean == 0) and np.all(op.std == 1)

@@ -29,6 +29,7 @@ from art.estimators.estimator import BaseEstimator, LossGradientsMixin
 from art.utils import projection
 from tqdm.auto import trange
 
+from art_medical.attacks._compiled import is_plain_keras_classifier
 from art_medical.attacks._inputs import check_images
 from art_medical.attacks._labels import (
     is_single_output,
@@ -416,23 +417,8 @@ class BatchedUniversalPerturbation(EvasionAttack):
         return -direction if self.targeted else direction
 
     def _use_compiled(self) -> bool:
-        """The compiled step applies to a single-input, single-output KerasClassifier without preprocessing."""
-        from art.estimators.classification import KerasClassifier
-        from art.preprocessing.standardisation_mean_std import StandardisationMeanStd
-
-        estimator = self.estimator
-        if not self.compiled or not isinstance(estimator, KerasClassifier):
-            return False
-        if estimator.preprocessing_defences or estimator.postprocessing_defences:
-            return False
-        for operation in estimator.preprocessing_operations:
-            if not (
-                isinstance(operation, StandardisationMeanStd)
-                and np.all(operation.mean == 0.0)
-                and np.all(operation.std == 1.0)
-            ):
-                return False
-        return len(estimator.model.inputs) == 1 and len(estimator.model.outputs) == 1
+        """The compiled step applies to a plain KerasClassifier (see :func:`is_plain_keras_classifier`)."""
+        return self.compiled and is_plain_keras_classifier(self.estimator)
 
     def _compiled_direction(self, x_batch: np.ndarray, noise: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Ascent direction on the perturbation in one compiled TensorFlow forward and backward pass."""
