@@ -304,3 +304,20 @@ def test_sparse_loss_keras_classifier_equals_art(trained_cnn, phantoms):
     ours.generate(x, y=targets)
     assert np.abs(art.noise).max() > 0
     np.testing.assert_allclose(ours.noise, art.noise, atol=1e-4)
+
+
+def test_other_art_estimators_take_the_generic_path(art_classifier, trained_cnn, phantoms):
+    """A TensorFlowV2Classifier subclass (art_medical.models.to_art) gives the KerasClassifier result."""
+    from art_medical.models import to_art
+
+    x = phantoms[0][:60]
+    targets = np.full(len(x), 2)
+    random.seed(8)
+    keras_based = _ours(art_classifier, max_iter=2)
+    keras_based.generate(x, y=targets)
+    random.seed(8)
+    tf_v2_based = _ours(to_art(trained_cnn), max_iter=2)
+    tf_v2_based.generate(x, y=targets)
+    assert np.abs(keras_based.noise).max() > 0
+    np.testing.assert_allclose(tf_v2_based.noise, keras_based.noise, atol=1e-4)
+    assert tf_v2_based.targeted_success_rate == keras_based.targeted_success_rate
