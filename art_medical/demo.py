@@ -17,35 +17,22 @@ The run resumes: the trained model (``model.keras``) and every finished configur
 """
 from __future__ import annotations
 
-import logging
 import os
-import random
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from art_medical import metrics
-from art_medical.attacks.random_uap import random_uap
 from art_medical.data.synthetic import make_chest_xray_phantoms
 from art_medical.models import to_art
-from art_medical.reports import (
-    RunFolder,
-    markdown_report,
-    results_table,
-    save_confusion_matrices,
-    save_image_strip,
-    write_atomic,
-    write_text_atomic,
-)
+from art_medical.reports import RunFolder
+from art_medical.uap_grid import NOTES, UAPGrid, run_uap_grid, write_grid_report
 
-logger = logging.getLogger(__name__)
 
 MODEL_FILE = "model.keras"
-NORMS: dict[str, float] = {"2": 2.0, "inf": np.inf}
 
 
 @dataclass(frozen=True)
@@ -91,6 +78,14 @@ class DemoSettings:
             strip_images=2,
         )
 
+    def grid(self) -> UAPGrid:
+        """The UAP grid these settings describe."""
+        return UAPGrid(
+            zetas=self.zetas, norms=self.norms, targets=(self.target,), xi_channels=self.xi_channels,
+            fgsm_eps=self.fgsm_eps, max_iter=self.max_iter, delta=self.delta, uap_images=self.uap_images,
+            batch_size=self.batch_size, strip_images=self.strip_images, seed=self.seed,
+        )
+
 
 def _save_model(model: Any, path: Path) -> None:
     temp = path.with_name(f".{path.stem}.tmp.keras")
@@ -133,145 +128,7 @@ def _train_model(settings: DemoSettings, x: np.ndarray, y: np.ndarray) -> tuple[
     return model, info
 
 
-def _configurations(settings: DemoSettings) -> list[dict[str, Any]]:
-    """Every (attack, norm, zeta) of the demo, each with a unique key."""
-    configs = []
-    for norm in settings.norms:
-        for zeta in settings.zetas:
-            for attack in ("uap", "targeted_uap", "random"):
-                target = None if attack == "uap" else settings.target
-                key = f"{attack}_p{norm}_zeta{zeta:g}"
-                configs.append({"key": key, "attack": attack, "norm": norm, "zeta": zeta, "target": target})
-    return configs
-
-
-def _compute_noise(
-    config: dict[str, Any], xi: float, classifier: Any, x_train: np.ndarray, settings: DemoSettings
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """The perturbation of one configuration and what the attack reports on the images it was computed on."""
-    if config["attack"] == "random":
-        return random_uap(x_train.shape[1:], xi, NORMS[config["norm"]], seed=settings.seed), {}
-    from art_medical.attacks import TargetedUniversalPerturbation
-
-    targeted = config["attack"] == "targeted_uap"
-    attack = TargetedUniversalPerturbation(
-        classifier,
-        attacker="fgsm",
-        attacker_params={"eps": settings.fgsm_eps, "norm": np.inf},
-        delta=settings.delta,
-        max_iter=settings.max_iter,
-        eps=xi,
-        norm=NORMS[config["norm"]],
-        batch_size=settings.batch_size,
-        verbose=True,
-        targeted=targeted,
-    )
-    targets = np.full(len(x_train), settings.class_names.index(settings.target)) if targeted else None
-    random.seed(settings.seed)
-    attack.generate(x_train, targets)
-    info = {
-        "train_fooling_rate": attack.fooling_rate,
-        "train_targeted_success_rate": attack.targeted_success_rate,
-        "converged": attack.converged,
-        "passes": len(attack.history),
-    }
-    return attack.noise.astype(np.float32), info
-
-
-def _strip_indices(y: np.ndarray, count: int) -> np.ndarray:
-    """The first ``count`` test images, taking classes in turn, so the strip shows every class."""
-    per_class = [np.flatnonzero(y == k) for k in np.unique(y)]
-    order = [idx[i] for i in range(max(map(len, per_class))) for idx in per_class if i < len(idx)]
-    return np.asarray(order[:count])
-
-
-def _save_figures(
-    config: dict[str, Any],
-    noise: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    adv: np.ndarray,
-    clean_pred: np.ndarray,
-    adv_pred: np.ndarray,
-    clean_cm: np.ndarray,
-    adv_cm: np.ndarray,
-    settings: DemoSettings,
-    folder: Path,
-) -> None:
-    """The confusion matrices and the image strip of one UAP."""
-    name = f"{config['attack']} p={config['norm']} zeta={100 * config['zeta']:g}%"
-    if config["target"] is not None:
-        name += f" -> {config['target']}"
-    figures = folder / "figures"
-    save_confusion_matrices(
-        figures / f"confusion_{config['key']}.png", clean_cm, adv_cm, settings.class_names, ("clean", name)
-    )
-    shown = _strip_indices(y_test, settings.strip_images)
-    save_image_strip(
-        figures / f"strip_{config['key']}.png",
-        x_test[shown],
-        noise,
-        adv[shown],
-        y_test[shown],
-        clean_pred[shown],
-        adv_pred[shown],
-        settings.class_names,
-        title=name,
-    )
-
-
-def _evaluate(
-    config: dict[str, Any],
-    noise: np.ndarray,
-    xi: float,
-    classifier: Any,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    clean_probs: np.ndarray,
-    settings: DemoSettings,
-    folder: Path,
-) -> dict[str, Any]:
-    """Rates of one perturbation on the test images; figures for UAPs (random controls change little)."""
-    num_classes = len(settings.class_names)
-    adv = np.clip(x_test + noise, 0.0, 255.0)
-    adv_probs = classifier.predict(adv)
-    clean_pred, adv_pred = metrics.to_labels(clean_probs), metrics.to_labels(adv_probs)
-    target = None if config["target"] is None else settings.class_names.index(config["target"])
-    clean_cm = metrics.confusion_matrix_normalised(y_test, clean_pred, num_classes)
-    adv_cm = metrics.confusion_matrix_normalised(y_test, adv_pred, num_classes)
-    if config["attack"] != "random":
-        _save_figures(config, noise, x_test, y_test, adv, clean_pred, adv_pred, clean_cm, adv_cm, settings, folder)
-    return {
-        **config,
-        "xi": xi,
-        "noise_norm": float(metrics.lp_norms(noise, NORMS[config["norm"]])[0]),
-        "fooling_rate": metrics.fooling_rate(clean_pred, adv_pred),
-        "fooling_rate_vs_labels": metrics.fooling_rate_vs_labels(y_test, adv_pred),
-        "targeted_success_rate": None if target is None else metrics.targeted_success_rate(adv_pred, target),
-        "targeted_success_baseline": None if target is None else metrics.targeted_success_baseline(clean_pred, target),
-        "clean_accuracy": metrics.accuracy(y_test, clean_pred),
-        "adversarial_accuracy": metrics.accuracy(y_test, adv_pred),
-        "mean_probability_drop": metrics.mean_probability_drop(clean_probs, adv_probs, y_test),
-        "confusion_clean": clean_cm.tolist(),
-        "confusion_adversarial": adv_cm.tolist(),
-    }
-
-
-_NOTES = (
-    "Fooling rate: fraction of test images whose predicted label changed under the perturbation (study 001); "
-    "`fooling_rate_vs_labels` in results.json counts adversarial predictions that differ from the true label "
-    "(study 000). Targeted success: fraction of test images classified into the target class; "
-    "`targeted_success_baseline` is that fraction without attack. Random rows are the studies' random controls: "
-    "random vectors of the same norm xi. xi = zeta * mean Lp norm of the training images on the 0-255 scale. "
-    "UAPs are computed on a seeded subset of the training images and evaluated on the test images. Synthetic data: the numbers show "
-    "the pipeline working, not the robustness of any clinical model."
-)
-
-
 def _write_summary(folder: RunFolder, settings: DemoSettings) -> str:
-    rows = folder.rows
-    table = results_table(rows)
-    write_text_atomic(folder.path / "table.txt", table)
     model = folder.info.get("model", {})
     facts = {
         "data": (
@@ -288,15 +145,9 @@ def _write_summary(folder: RunFolder, settings: DemoSettings) -> str:
             "images, evaluated on the test images"
         ),
     }
-    figures = [
-        (f"{kind} {row['key']}", f"figures/{kind}_{row['key']}.png")
-        for row in rows
-        if row["attack"] != "random"
-        for kind in ("confusion", "strip")
-    ]
-    report = markdown_report("art-medical demo: UAPs on synthetic chest X-rays", facts, rows, figures, _NOTES)
-    write_text_atomic(folder.path / "report.md", report)
-    return table
+    notes = NOTES + " The demo computes UAPs on a seeded subset of the training images. Synthetic data: the numbers "
+    notes += "show the pipeline working, not the robustness of any clinical model."
+    return write_grid_report(folder, "art-medical demo: UAPs on synthetic chest X-rays", facts, notes)
 
 
 def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict[str, Any]:
@@ -309,6 +160,7 @@ def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict[str,
     import keras
 
     settings = settings or DemoSettings()
+    settings.grid().configurations()  # rejects unknown norms before any work
     if settings.target not in settings.class_names:
         raise ValueError(f"Unknown target class {settings.target!r}; choose from {settings.class_names}.")
     folder = RunFolder(out, asdict(settings))
@@ -329,32 +181,13 @@ def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict[str,
         model = keras.models.load_model(model_path)
         print(f"Reusing the trained model in {model_path}.")
     classifier = to_art(model, clip_values=(0.0, 255.0))
-    clean_probs = classifier.predict(x_test)
-    test_accuracy = metrics.accuracy(y_test, clean_probs)
+    test_accuracy = metrics.accuracy(y_test, classifier.predict(x_test))
     if model_trained:
         folder.set_info("model", {**training_info, "test_accuracy": test_accuracy})
     print(f"Clean test accuracy: {100 * test_accuracy:.1f}% ({len(x_test)} images)")
 
-    subset = np.random.default_rng(settings.seed).permutation(len(x_train))[: settings.uap_images]
-    x_uap = x_train[np.sort(subset)]
-    computed, skipped = [], []
-    noises = folder.path / "noises"
-    configs = _configurations(settings)
-    for config in tqdm(configs, desc="configurations"):
-        noise_path = noises / f"{config['key']}.npy"
-        if folder.has(config["key"]) and noise_path.exists():
-            skipped.append(config["key"])
-            continue
-        norm = NORMS[config["norm"]]
-        xi = metrics.xi_from_zeta(x_train, config["zeta"], norm, channels=settings.xi_channels)
-        start = time.perf_counter()
-        noise, attack_info = _compute_noise(config, xi, classifier, x_uap, settings)
-        seconds = time.perf_counter() - start
-        write_atomic(noise_path, lambda file: np.save(file, noise))
-        row = _evaluate(config, noise, xi, classifier, x_test, y_test, clean_probs, settings, folder.path)
-        folder.add_row({**row, **attack_info, "seconds": seconds})
-        logger.info("%s: fooling rate %.3f on the test images (%.1f s).", config["key"], row["fooling_rate"], seconds)
-        computed.append(config["key"])
+    done = run_uap_grid(folder, classifier, x_train, x_test, y_test, classes, settings.grid())
+    computed, skipped = done["computed"], done["skipped"]
     if skipped:
         print(f"Resumed: reused {len(skipped)} finished configuration(s) from {folder.results_path}.")
     table = _write_summary(folder, settings)

@@ -12,9 +12,6 @@ from PIL import Image
 from art_medical.cli import main
 from art_medical.demo import DemoSettings, run_demo
 
-ATTACKS = ("uap", "targeted_uap", "random")
-
-
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     """Run ``art-medical demo --quick`` once; return the run folder and what the command printed."""
@@ -30,7 +27,10 @@ def test_results_hold_a_row_per_configuration(quick_run):
     out, _ = quick_run
     results = json.loads((out / "results.json").read_text())
     settings = DemoSettings.quick()
-    expected = {f"{a}_p{n}_zeta{z:g}" for a in ATTACKS for n in settings.norms for z in settings.zetas}
+    expected = {
+        f"{attack}_p{n}_zeta{z:g}" for attack in ("uap", "targeted_uap_covid", "random_covid")
+        for n in settings.norms for z in settings.zetas
+    }
     assert {row["key"] for row in results["rows"]} == expected
     assert results["settings"]["image_size"] == 32
     assert 0.0 <= results["info"]["model"]["test_accuracy"] <= 1.0
@@ -52,7 +52,7 @@ def test_xi_grows_with_zeta_and_random_controls_have_norm_xi(quick_run):
     for norm in ("2", "inf"):
         assert rows[f"uap_p{norm}_zeta0.04"]["xi"] == pytest.approx(2 * rows[f"uap_p{norm}_zeta0.02"]["xi"])
         for zeta in ("0.02", "0.04"):
-            random_row = rows[f"random_p{norm}_zeta{zeta}"]
+            random_row = rows[f"random_covid_p{norm}_zeta{zeta}"]
             assert random_row["noise_norm"] == pytest.approx(random_row["xi"], rel=1e-5)
 
 
@@ -61,9 +61,9 @@ def test_uaps_fool_at_least_as_often_as_random_controls(quick_run):
     rows = {row["key"]: row for row in json.loads((out / "results.json").read_text())["rows"]}
     for norm in ("2", "inf"):
         for zeta in ("0.02", "0.04"):
-            random_row = rows[f"random_p{norm}_zeta{zeta}"]
+            random_row = rows[f"random_covid_p{norm}_zeta{zeta}"]
             assert rows[f"uap_p{norm}_zeta{zeta}"]["fooling_rate"] >= random_row["fooling_rate"]
-            assert rows[f"targeted_uap_p{norm}_zeta{zeta}"]["targeted_success_rate"] >= random_row["targeted_success_rate"]
+            assert rows[f"targeted_uap_covid_p{norm}_zeta{zeta}"]["targeted_success_rate"] >= random_row["targeted_success_rate"]
 
 
 def test_run_folder_holds_table_report_model_and_figures(quick_run):
@@ -74,7 +74,7 @@ def test_run_folder_holds_table_report_model_and_figures(quick_run):
     report = (out / "report.md").read_text()
     assert "## Results" in report and "figures/confusion_uap_pinf_zeta0.04.png" in report
     assert (out / "model.keras").stat().st_size > 0
-    for row_key in ("uap_pinf_zeta0.04", "targeted_uap_p2_zeta0.02"):
+    for row_key in ("uap_pinf_zeta0.04", "targeted_uap_covid_p2_zeta0.02"):
         for kind in ("confusion", "strip"):
             with Image.open(out / "figures" / f"{kind}_{row_key}.png") as image:
                 assert image.format == "PNG" and min(image.size) > 100
