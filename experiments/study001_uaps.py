@@ -4,7 +4,8 @@ Hirano, Minagi & Takemoto 2021 (study 001) and Hirano, Koga & Takemoto 2020 (stu
 
 1. load the dataset with an ``art_medical.data`` loader, split as the study did;
 2. build a model from the registry (``art_medical.models.available_models()``) and train it with a study
-   recipe, selecting the checkpoint on a validation split of the training data (never the test set);
+   recipe; the checkpoint with the best validation accuracy (a split of the training data, never the test
+   set) is the model attacked;
 3. for each p and zeta: a non-targeted UAP, a targeted UAP to each target class and a random control,
    computed on the training images (FGSM inner step, i_max 15) and measured on the test images;
 4. write ``results.json``, ``table.txt``, ``report.md`` and the figures into the run folder.
@@ -18,6 +19,7 @@ configuration are reused by a later run into the same folder.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import asdict, fields, replace
@@ -26,6 +28,7 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras
 import yaml
 
 from art_medical import data, metrics
@@ -70,14 +73,16 @@ def _trained_model(config: dict[str, Any], split, class_names: list[str], out: P
     model = build_model(
         spec["name"], len(class_names), split.x.shape[1:], weights=spec.get("weights"), **spec.get("options", {})
     )
-    model, history = train(model, split.x, split.y, recipe, out / "training", seed=seed)
+    _, history = train(model, split.x, split.y, recipe, out / "training", seed=seed)
+    model = keras.models.load_model(out / "training" / "best.keras")  # chosen on validation, never on test
+    best = json.loads((out / "training" / "best.json").read_text())
     card = ModelCard(
         architecture=spec["name"],
         input_shape=tuple(split.x.shape[1:]),
         classes=list(class_names),
         recipe=asdict(recipe),
         data=config["dataset"]["loader"],
-        metrics={"val_accuracy": float(history[-1].get("val_accuracy", float("nan")))},
+        metrics={best["monitor"]: best["value"], "best_epoch": best["epoch"], "epochs": len(history)},
         study="001",
     )
     save_model(model, model_path, card)

@@ -42,7 +42,7 @@ def test_shipped_configurations_are_valid(study, config):
 
 
 def _write_tree(root: Path) -> None:
-    x, y, names = make_chest_xray_phantoms(30, size=32, classes=("normal", "covid"), seed=3)
+    x, y, names = make_chest_xray_phantoms(80, size=32, classes=("normal", "pneumonia"), seed=3)
     for k, (image, label) in enumerate(zip(x, y)):
         folder = root / names[label]
         folder.mkdir(parents=True, exist_ok=True)
@@ -54,8 +54,9 @@ def _write_config(path: Path, **uap_changes) -> Path:
         "seed": 0,
         "dataset": {"loader": "load_image_folders", "options": {"size": 32, "channels": 1, "verbose": False}},
         "model": {"name": "small_cnn", "weights": None, "options": {"filters": 8}},
-        "training": {"recipe": "study003", "overrides": {"epochs": 15, "batch_size": 16}},
-        "uap": {"zetas": [0.04], "norms": ["inf"], "targets": ["covid"], "fgsm_eps": 2.0, "max_iter": 3,
+        "training": {"recipe": "study003", "overrides": {"epochs": 20, "batch_size": 16, "learning_rate": 3e-3,
+                                                             "validation_fraction": 0.25}},
+        "uap": {"zetas": [0.04], "norms": ["inf"], "targets": ["pneumonia"], "fgsm_eps": 2.0, "max_iter": 3,
                 "uap_images": 30, "batch_size": 16, "strip_images": 2, **uap_changes},
     }
     path.write_text(yaml.safe_dump(config))
@@ -69,12 +70,15 @@ def test_study_runs_end_to_end_and_resumes(study, tmp_path, capsys):
     assert study.main([str(config), "--data-root", str(tmp_path / "data"), "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     rows = {row["key"]: row for row in results["rows"]}
-    assert set(rows) == {"uap_pinf_zeta0.04", "targeted_uap_covid_pinf_zeta0.04", "random_covid_pinf_zeta0.04"}
+    assert set(rows) == {"uap_pinf_zeta0.04", "targeted_uap_pneumonia_pinf_zeta0.04",
+                         "random_pneumonia_pinf_zeta0.04"}
     assert results["info"]["model"]["test_accuracy"] > 0.7
-    targeted, control = rows["targeted_uap_covid_pinf_zeta0.04"], rows["random_covid_pinf_zeta0.04"]
+    targeted, control = rows["targeted_uap_pneumonia_pinf_zeta0.04"], rows["random_pneumonia_pinf_zeta0.04"]
     assert targeted["targeted_success_rate"] > control["targeted_success_rate"]
     card = json.loads((out / "model.card.json").read_text())
-    assert card["architecture"] == "small_cnn" and card["classes"] == ["covid", "normal"]
+    assert card["architecture"] == "small_cnn" and card["classes"] == ["normal", "pneumonia"]
+    best = json.loads((out / "training" / "best.json").read_text())
+    assert card["metrics"]["val_accuracy"] == best["value"] and 1 <= card["metrics"]["best_epoch"] <= 20
     assert (out / "report.md").read_text().count("![") == 4
 
     model_time, results_text = (out / "model.keras").stat().st_mtime_ns, (out / "results.json").read_text()
