@@ -321,3 +321,19 @@ def test_other_art_estimators_take_the_generic_path(art_classifier, trained_cnn,
     assert np.abs(keras_based.noise).max() > 0
     np.testing.assert_allclose(tf_v2_based.noise, keras_based.noise, atol=1e-4)
     assert tf_v2_based.targeted_success_rate == keras_based.targeted_success_rate
+
+
+def test_randomly_initialised_inner_attack_runs_one_image_at_a_time_like_art(art_classifier, phantoms):
+    """PGD with a random start draws from np.random: batching it would change the draws, so it is not batched."""
+    x, y = phantoms[0][:12], phantoms[1][:12]
+    params = {"max_iter": 2, "eps": 4.0, "eps_step": 2.0, "num_random_init": 1, "verbose": False}
+    random.seed(2)
+    np.random.seed(2)
+    art = ArtUAP(art_classifier, "pgd", params, delta=0.0, max_iter=1, eps=30.0, verbose=False)
+    art.generate(x, y=np.eye(3)[y])
+    random.seed(2)
+    np.random.seed(2)
+    ours = _ours(art_classifier, attacker="pgd", attacker_params=params, max_iter=1, eps=30.0, targeted=False)
+    ours.generate(x, y=y)
+    assert np.abs(art.noise).max() > 0
+    np.testing.assert_allclose(ours.noise, art.noise, atol=1e-4)

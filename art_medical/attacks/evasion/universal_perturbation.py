@@ -19,12 +19,12 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import Any, TYPE_CHECKING
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from art.attacks.attack import EvasionAttack
 from art.attacks.evasion import UniversalPerturbation
 from art.estimators.classification.classifier import ClassGradientsMixin
 from art.estimators.estimator import LossGradientsMixin
@@ -45,10 +45,13 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Inner attacks that treat every image independently and deterministically, so that running them on several
-# images at once gives what running them one at a time gives. Others run one image at a time, in ART's order.
+# Inner attacks that treat every image independently and deterministically (without random initialisation), so
+# that running them on several images at once gives what running them one at a time gives. Others run one image
+# at a time, in ART's order, and consume random numbers as ART does.
 _BATCHABLE_ATTACKERS = frozenset({"fgsm", "bim", "pgd", "deepfool", "newtonfool"})
 _BLACK_BOX_ATTACKERS = frozenset({"simba"})
+
+InnerStep = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class TargetedUniversalPerturbation(UniversalPerturbation):
@@ -192,10 +195,10 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         noise: np.ndarray,
         reference: np.ndarray,
         attack_labels: np.ndarray,
-        inner_step,
+        inner_step: InnerStep,
     ) -> tuple[np.ndarray, int]:
         """Visit the images in ``order`` as ART does, evaluating look-ahead windows in batches."""
-        batchable = self.attacker in _BATCHABLE_ATTACKERS
+        batchable = self._inner_attack_is_batchable()
         position, window, updates = 0, self.batch_size, 0
         with tqdm(total=len(order), desc="pass", leave=False, disable=not self.verbose) as pbar:
             while position < len(order):
@@ -224,7 +227,11 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
                 pbar.update(consumed)
         return noise, updates
 
-    def _inner_step(self):
+    def _inner_attack_is_batchable(self) -> bool:
+        """Deterministic per-image attacks run on several images at once; random ones one at a time, in order."""
+        return self.attacker in _BATCHABLE_ATTACKERS and not (self.attacker_params or {}).get("num_random_init")
+
+    def _inner_step(self) -> InnerStep:
         """The per-image attack as a function ``(x, labels) -> x_adv`` of batches."""
         params = dict(self.attacker_params or {})
         params.pop("targeted", None)
@@ -237,11 +244,11 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         """Direction, batch size and silence for the inner attack, where it takes them (ART issue #1895)."""
         accepted = self._get_class(self.attacks_dict[self.attacker]).attack_params
         defaults: dict[str, Any] = {"targeted": self.targeted, "verbose": False}
-        if self.attacker in _BATCHABLE_ATTACKERS:
+        if self._inner_attack_is_batchable():
             defaults["batch_size"] = self.batch_size
         return {name: value for name, value in defaults.items() if name in accepted}
 
-    def _fgsm_step_function(self, params: dict[str, Any]):
+    def _fgsm_step_function(self, params: dict[str, Any]) -> InnerStep:
         """ART's FastGradientMethod step through the loss gradients (also for one sigmoid output).
 
         Plain Keras classifiers take a compiled gradient (:mod:`art_medical.attacks._compiled`), others the
