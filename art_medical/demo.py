@@ -17,7 +17,6 @@ The run resumes: the trained model (``model.keras``) and every finished configur
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 
 from art_medical import metrics
 from art_medical.data.synthetic import make_chest_xray_phantoms
-from art_medical.models import to_art
+from art_medical.models import ModelCard, save_model, to_art
 from art_medical.reports import RunFolder
 from art_medical.uap_grid import NOTES, UAPGrid, run_uap_grid, write_grid_report
 
@@ -85,15 +84,6 @@ class DemoSettings:
             fgsm_eps=self.fgsm_eps, max_iter=self.max_iter, delta=self.delta, uap_images=self.uap_images,
             batch_size=self.batch_size, strip_images=self.strip_images, seed=self.seed,
         )
-
-
-def _save_model(model: Any, path: Path) -> None:
-    temp = path.with_name(f".{path.stem}.tmp.keras")
-    try:
-        model.save(temp)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _train_model(settings: DemoSettings, x: np.ndarray, y: np.ndarray) -> tuple[Any, dict[str, Any]]:
@@ -176,17 +166,24 @@ def run_demo(out: str | Path, settings: DemoSettings | None = None) -> dict[str,
     model_trained = not (model_path.exists() and "model" in folder.info)
     if model_trained:
         model, training_info = _train_model(settings, x_train, y_train)
-        _save_model(model, model_path)
+        card = ModelCard(
+            architecture="small_cnn", input_shape=x_train.shape[1:], classes=list(classes),
+            recipe=f"Adam lr {settings.learning_rate}, {settings.epochs} epochs, batch {settings.batch_size}",
+            data="synthetic chest X-ray phantoms (art_medical.data.synthetic)",
+            metrics={"validation_accuracy": training_info["validation_accuracy"]},
+        )
+        save_model(model, model_path, card)
     else:
         model = keras.models.load_model(model_path)
         print(f"Reusing the trained model in {model_path}.")
     classifier = to_art(model, clip_values=(0.0, 255.0))
-    test_accuracy = metrics.accuracy(y_test, classifier.predict(x_test))
+    clean_probs = classifier.predict(x_test)
+    test_accuracy = metrics.accuracy(y_test, clean_probs)
     if model_trained:
         folder.set_info("model", {**training_info, "test_accuracy": test_accuracy})
     print(f"Clean test accuracy: {100 * test_accuracy:.1f}% ({len(x_test)} images)")
 
-    done = run_uap_grid(folder, classifier, x_train, x_test, y_test, classes, settings.grid())
+    done = run_uap_grid(folder, classifier, x_train, x_test, y_test, clean_probs, classes, settings.grid())
     computed, skipped = done["computed"], done["skipped"]
     if skipped:
         print(f"Resumed: reused {len(skipped)} finished configuration(s) from {folder.results_path}.")

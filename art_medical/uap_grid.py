@@ -106,6 +106,7 @@ def run_uap_grid(
     x_train: np.ndarray,
     x_test: np.ndarray,
     y_test: np.ndarray,
+    clean_probs: np.ndarray,
     class_names: tuple[str, ...] | list[str],
     grid: UAPGrid,
 ) -> dict[str, list[str]]:
@@ -115,6 +116,7 @@ def run_uap_grid(
     :param classifier: ART classifier on the 0-255 pixel scale.
     :param x_train: Images the UAPs and xi are computed from.
     :param x_test: Images the perturbations are measured on, with their labels ``y_test``.
+    :param clean_probs: ``classifier.predict(x_test)``, which the caller has for the clean accuracy.
     :param class_names: Names of the classifier's classes, in label order.
     :return: ``{"computed": [keys], "skipped": [keys]}``.
     """
@@ -124,14 +126,16 @@ def run_uap_grid(
         raise ValueError(f"Unknown target class(es) {unknown}; choose from {class_names}.")
     subset = np.random.default_rng(grid.seed).permutation(len(x_train))[: grid.uap_images or len(x_train)]
     x_uap = x_train[np.sort(subset)]
-    clean_probs = classifier.predict(x_test)
+    mean_norms: dict[str, float] = {}  # xi = zeta * mean Lp norm, which depends on p alone
     computed, skipped = [], []
     for config in tqdm(grid.configurations(), desc="configurations"):
         noise_path = folder.path / "noises" / f"{config['key']}.npy"
         if folder.has(config["key"]) and noise_path.exists():
             skipped.append(config["key"])
             continue
-        xi = metrics.xi_from_zeta(x_train, config["zeta"], NORMS[config["norm"]], channels=grid.xi_channels)
+        if config["norm"] not in mean_norms:
+            mean_norms[config["norm"]] = metrics.xi_from_zeta(x_train, 1.0, NORMS[config["norm"]], grid.xi_channels)
+        xi = config["zeta"] * mean_norms[config["norm"]]
         start = time.perf_counter()
         noise, attack_info = _compute_noise(config, xi, classifier, x_uap, class_names, grid)
         seconds = time.perf_counter() - start

@@ -79,7 +79,7 @@ def main() -> None:
         "class_gradient (all classes)": lambda c: c.class_gradient(x),
         "class_gradient (label per image)": lambda c: c.class_gradient(x, label=per_label),
     }
-    print(f"\n16 images 32x32x1, SmallCNN, calls per second (ratio vs KerasClassifier):")
+    print("\n16 images 32x32x1, SmallCNN, calls per second (ratio vs KerasClassifier):")
     for operation, call in operations.items():
         rates = {name: calls_per_second(lambda c=c: call(c), min_seconds) for name, c in estimators.items()}
         reference = rates["KerasClassifier"]

@@ -100,11 +100,12 @@ def run(config_path: Path, data_root: Path, out: Path) -> str:
     class_names = list(dataset.class_names)
     model = _trained_model(config, dataset.train, class_names, folder.path, seed)
     classifier = to_art(model)
-    test_accuracy = metrics.accuracy(dataset.test.y, classifier.predict(dataset.test.x))
+    clean_probs = classifier.predict(dataset.test.x)
+    test_accuracy = metrics.accuracy(dataset.test.y, clean_probs)
     folder.set_info("model", {"test_accuracy": test_accuracy})
     print(f"Clean test accuracy: {100 * test_accuracy:.1f}% ({len(dataset.test.y)} images)")
     grid = UAPGrid(**{key: tuple(v) if isinstance(v, list) else v for key, v in config["uap"].items()}, seed=seed)
-    run_uap_grid(folder, classifier, dataset.train.x, dataset.test.x, dataset.test.y, class_names, grid)
+    run_uap_grid(folder, classifier, dataset.train.x, dataset.test.x, dataset.test.y, clean_probs, class_names, grid)
     facts = {
         "data": f"{config['dataset']['loader']}({data_root}), classes {', '.join(class_names)}; "
         f"{len(dataset.train.y)} train / {len(dataset.test.y)} test images",

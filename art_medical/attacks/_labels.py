@@ -1,13 +1,15 @@
 """Label conventions shared by the attacks: integer class indices inside, ART's formats at the edge.
 
 Multi-output classifiers take one-hot labels; a binary classifier with a single sigmoid output takes
-labels of shape ``(n, 1)`` and its prediction is ``p > 0.5``.
+labels of shape ``(n, 1)`` and its prediction is ``p >= 0.5`` (``metrics.to_labels``).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import numpy as np
+
+from art_medical.metrics import to_labels
 
 
 def is_single_output(estimator) -> bool:
@@ -18,16 +20,9 @@ def is_single_output(estimator) -> bool:
     return output_shape is not None and output_shape[-1] == 1
 
 
-def labels_from_outputs(outputs: np.ndarray) -> np.ndarray:
-    """Class indices from model outputs: argmax, or ``p > 0.5`` for a single sigmoid output."""
-    if outputs.ndim == 2 and outputs.shape[1] == 1:
-        return (outputs[:, 0] > 0.5).astype(np.int64)
-    return np.argmax(outputs, axis=1).astype(np.int64)
-
-
 def labels_in_batches(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, batch_size: int) -> np.ndarray:
     """Class indices from ``predict`` (a function of a batch returning model outputs), in batches."""
-    return np.concatenate([labels_from_outputs(predict(x[i : i + batch_size])) for i in range(0, len(x), batch_size)])
+    return np.concatenate([to_labels(predict(x[i : i + batch_size])) for i in range(0, len(x), batch_size)])
 
 
 def predict_labels(estimator, x: np.ndarray, batch_size: int) -> np.ndarray:

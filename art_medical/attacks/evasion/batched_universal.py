@@ -33,11 +33,10 @@ from art_medical.attacks._compiled import is_plain_keras_classifier
 from art_medical.attacks._inputs import check_images
 from art_medical.attacks._labels import (
     is_single_output,
-    labels_from_outputs,
     to_class_indices,
     to_estimator_labels,
 )
-from art_medical.metrics import lp_norms
+from art_medical.metrics import lp_norms, to_labels
 
 logger = logging.getLogger(__name__)
 
@@ -382,7 +381,7 @@ class BatchedUniversalPerturbation(EvasionAttack):
     def _clean(self, position: int, x_batch: np.ndarray, clean_labels: dict[int, np.ndarray]) -> np.ndarray:
         """Clean predictions of a batch, computed once and cached by the batch's first sample index."""
         if position not in clean_labels:
-            clean_labels[position] = labels_from_outputs(self._predict(x_batch))
+            clean_labels[position] = to_labels(self._predict(x_batch))
         return clean_labels[position]
 
     def _loss_labels(
@@ -491,7 +490,7 @@ class BatchedUniversalPerturbation(EvasionAttack):
             self._check_batch(position, x_batch, checked)
             clean = self._clean(position, x_batch, clean_labels)
             outputs = self._predict(self._adversarial(x_batch, noise))
-            adversarial = labels_from_outputs(outputs)
+            adversarial = to_labels(outputs)
             fooled += int(np.sum(adversarial != clean))
             if self.targeted:
                 targets = self._loss_labels(position, x_batch, y_batch, clean_labels)

@@ -34,7 +34,6 @@ from art_medical.attacks._compiled import compiled_loss_gradient
 from art_medical.attacks._inputs import check_images, check_same_length
 from art_medical.attacks._labels import (
     is_single_output,
-    labels_from_outputs,
     labels_in_batches,
     to_class_indices,
     to_estimator_labels,
@@ -149,16 +148,20 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
 
         logger.info("Computing %s universal perturbation with %s.", self._kind, self.attacker)
         noise = np.zeros_like(x[[0]])
-        fooling_rate, success_rate = self._rates(x, noise, clean_labels, reference)
+        # x lies inside clip_values, so the zero noise leaves the clean predictions unchanged.
+        fooling_rate, success_rate = self._rates_of(clean_labels, clean_labels, reference)
         self._history = []
-        nb_iter = 0
+        nb_iter, rate = 0, 0.0  # as in ART, every run makes a first pass unless delta == 1
         pbar = tqdm(total=self.max_iter, desc=f"UAP ({self._kind})", disable=not self.verbose)
-        while self._attack_rate(fooling_rate, success_rate) < 1.0 - self.delta and nb_iter < self.max_iter:
+        while rate < 1.0 - self.delta and nb_iter < self.max_iter:
             start = time.perf_counter()
             order = np.asarray(random.sample(range(len(x)), len(x)), dtype=np.int64)
             noise, updates = self._one_pass(x, order, noise, reference, attack_labels, inner_step)
             nb_iter += 1
-            fooling_rate, success_rate = self._rates(x, noise, clean_labels, reference)
+            adv_labels = labels_in_batches(lambda batch: self.estimator.predict(self._apply(batch, noise)), x,
+                                           self.batch_size)
+            fooling_rate, success_rate = self._rates_of(adv_labels, clean_labels, reference)
+            rate = self._attack_rate(fooling_rate, success_rate)
             self._history.append(
                 {
                     "pass": nb_iter,
@@ -169,7 +172,7 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
                     "seconds": time.perf_counter() - start,
                 }
             )
-            pbar.set_postfix(rate=f"{self._attack_rate(fooling_rate, success_rate):.3f}", updates=updates)
+            pbar.set_postfix(rate=f"{rate:.3f}", updates=updates)
             pbar.update(1)
         pbar.close()
 
@@ -275,16 +278,10 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
 
         return step
 
-    def _rates(
-        self, x: np.ndarray, noise: np.ndarray, clean_labels: np.ndarray, reference: np.ndarray
+    def _rates_of(
+        self, adv_labels: np.ndarray, clean_labels: np.ndarray, reference: np.ndarray
     ) -> tuple[float, float | None]:
         """Fooling rate (vs clean predictions if targeted, vs ``reference`` if not, as ART) and success rate."""
-        adv_labels = np.concatenate(
-            [
-                labels_from_outputs(self.estimator.predict(self._apply(x[i : i + self.batch_size], noise)))
-                for i in range(0, len(x), self.batch_size)
-            ]
-        )
         if self.targeted:
             return float(np.mean(adv_labels != clean_labels)), float(np.mean(adv_labels == reference))
         return float(np.mean(adv_labels != reference)), None
