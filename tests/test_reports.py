@@ -1,4 +1,4 @@
-"""Run folders, atomic files, tables, figures and Markdown (art_medical.reports)."""
+"""Atomic files, tables, figures and Markdown (art_medical.reports)."""
 from __future__ import annotations
 
 import json
@@ -8,22 +8,17 @@ import pytest
 from PIL import Image
 
 from art_medical.reports import (
-    RunFolder,
+    Table,
     markdown_report,
+    percent,
     read_json,
-    results_table,
     save_confusion_matrices,
+    save_heatmap,
     save_image_strip,
+    save_line_panels,
+    with_control,
     write_json_atomic,
 )
-
-ROWS = [
-    {"key": "a", "attack": "uap", "norm": "inf", "zeta": 0.02, "xi": 4.567, "target": None,
-     "fooling_rate": 0.875, "targeted_success_rate": None, "clean_accuracy": 0.95, "adversarial_accuracy": 0.1},
-    {"key": "b", "attack": "targeted_uap", "norm": "2", "zeta": 0.04, "xi": 250.0, "target": "covid",
-     "fooling_rate": 0.5, "targeted_success_rate": 0.75, "clean_accuracy": 0.95, "adversarial_accuracy": 0.4},
-]
-
 
 def _leftovers(folder):
     return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
@@ -52,38 +47,18 @@ def test_read_json_names_corrupt_file(tmp_path):
         read_json(tmp_path / "missing.json")
 
 
-def test_results_table_text_and_markdown():
-    text = results_table(ROWS)
-    lines = text.splitlines()
-    assert lines[0].split()[:4] == ["attack", "p", "zeta", "xi"]
-    assert "87.5%" in lines[2] and "4.57" in lines[2] and lines[2].split()[5] == "-"
-    assert lines[3].startswith("targeted_uap -> covid") and "75.0%" in lines[3] and "250.00" in lines[3]
-    assert len({len(line) for line in lines}) == 1  # aligned columns
-    markdown = results_table(ROWS, markdown=True).splitlines()
-    assert markdown[0].startswith("| attack | p | zeta |") and markdown[1].startswith("|---|---:")
-    assert len(markdown) == 4
-
-
-def test_run_folder_adds_rows_and_reloads(tmp_path):
-    folder = RunFolder(tmp_path / "run", {"seed": 0, "zetas": (0.02, 0.04)})
-    folder.add_row(ROWS[0])
-    folder.set_info("model", {"test_accuracy": 0.9})
-    reloaded = RunFolder(tmp_path / "run", {"seed": 0, "zetas": (0.02, 0.04)})
-    assert reloaded.has("a") and not reloaded.has("b")
-    assert reloaded.rows == [ROWS[0]]
-    assert reloaded.info == {"model": {"test_accuracy": 0.9}}
-    reloaded.add_row({**ROWS[0], "fooling_rate": 0.5})  # same key replaces the row
-    assert [row["fooling_rate"] for row in RunFolder(tmp_path / "run", {"seed": 0, "zetas": [0.02, 0.04]}).rows] == [0.5]
-    assert _leftovers(tmp_path / "run") == []
-
-
-def test_run_folder_refuses_other_settings_and_rows_without_key(tmp_path):
-    folder = RunFolder(tmp_path, {"seed": 0})
-    with pytest.raises(ValueError, match="needs a 'key'"):
-        folder.add_row({"attack": "uap"})
-    folder.add_row(ROWS[0])
-    with pytest.raises(ValueError, match="other settings"):
-        RunFolder(tmp_path, {"seed": 1})
+def test_tables_render_rates_with_controls_as_csv_markdown_and_text(tmp_path):
+    assert (percent(0.8171), percent(None), with_control(0.817, 0.024), with_control(None, 0.5)) == \
+        ("81.7", "-", "81.7 (2.4)", "-")
+    table = Table("t1", "Table 1: fooling rates.", ["model", "Chest X-ray p=2"],
+                  [["Inception V3", with_control(0.817, 0.024)], ["VGG16", "49.8 (2.2)"]])
+    assert table.to_csv().splitlines() == ["model,Chest X-ray p=2", "Inception V3,81.7 (2.4)", "VGG16,49.8 (2.2)"]
+    assert table.to_markdown().splitlines()[:2] == ["| model | Chest X-ray p=2 |", "|---|---:|"]
+    text = table.to_text().splitlines()
+    assert len({len(line) for line in text}) == 1 and text[2].endswith("81.7 (2.4)")  # aligned, right-justified
+    assert table.write_csv(tmp_path / "tables").read_text() == table.to_csv()
+    with pytest.raises(ValueError, match="rows of \\[1\\] cells under 2 columns"):
+        Table("bad", "", ["a", "b"], [["only one"]])
 
 
 def test_save_confusion_matrices_writes_png(tmp_path):
@@ -115,9 +90,24 @@ def test_save_image_strip_writes_one_row_per_image(tmp_path, channels):
         save_image_strip(tmp_path / "bad.png", clean, noise, adversarial[:2], [0, 1, 2], [0, 1, 2], [2, 2, 2], "npc")
 
 
-def test_markdown_report_contains_table_and_figures():
-    text = markdown_report("Demo", {"clean test accuracy": "95.0%"}, ROWS, [("confusion a", "figures/a.png")], "Rates.")
+def test_markdown_report_contains_tables_figures_and_notes():
+    table = Table("t1", "Table 1: fooling rates.", ["model", "R_f"], [["VGG16", "49.8 (2.2)"]])
+    text = markdown_report("Demo", {"clean test accuracy": "95.0%"}, [table], [("confusion a", "figures/a.png")],
+                           ["Rates.", "Warning: near chance."])
     assert text.startswith("# Demo\n")
     assert "- **clean test accuracy**: 95.0%" in text
-    assert "| targeted_uap -> covid | 2 | 4.0% | 250.00 | 50.0% | 75.0% | 95.0% | 40.0% |" in text
-    assert "![confusion a](figures/a.png)" in text and text.rstrip().endswith("Rates.")
+    assert "**Table 1: fooling rates.** ([CSV](tables/t1.csv))" in text and "| VGG16 | 49.8 (2.2) |" in text
+    assert "![confusion a](figures/a.png)" in text and text.rstrip().endswith("Warning: near chance.")
+
+
+def test_line_panels_and_heatmap_write_pngs(tmp_path):
+    panels = [("p = 2", [("R_f", [2, 4], [0.1, None], "o-"), ("random", [2, 4], [0.0, 0.01], "x:")]),
+              ("p = inf", [("R_f", [2, 4], [0.3, 0.6], "o-")])]
+    with Image.open(save_line_panels(tmp_path / "curves.png", panels, "zeta (%)", "R_f")) as image:
+        assert image.size[0] > 1.5 * image.size[1]  # two panels side by side
+    matrix = np.array([[0.8, 0.1], [np.nan, 0.7]])
+    with Image.open(save_heatmap(tmp_path / "heat.png", matrix, ["A", "B"], ["A", "B"], "t", "x", "y")) as image:
+        assert image.format == "PNG"
+    with pytest.raises(ValueError, match="for 3 rows"):
+        save_heatmap(tmp_path / "bad.png", matrix, ["A", "B", "C"], ["A", "B"], "t", "x", "y")
+    assert _leftovers(tmp_path) == []

@@ -31,6 +31,8 @@ class ModelCard:
     :param metrics: Evaluation results, e.g. ``{"test_accuracy": 0.93}``.
     :param study: Study the model reproduces ("001" ... "004"), if any.
     :param notes: Free text.
+    :param input_scale: The pixel range the model takes: ``"0-255"`` (every model of this package: any rescaling
+        happens inside), ``"0-1"`` or ``"-1-1"``.
     """
 
     architecture: str
@@ -41,6 +43,7 @@ class ModelCard:
     metrics: dict[str, float] = field(default_factory=dict)
     study: str | None = None
     notes: str = ""
+    input_scale: str = "0-255"
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict:

@@ -1,8 +1,9 @@
-"""PNG figures of attack results: confusion matrices and clean / UAP / adversarial image strips.
+"""PNG figures of attack results: confusion matrices, image strips, rate curves and heatmaps.
 
-Both follow the figures of studies 000 and 001: row-normalised confusion matrices on clean and
-adversarial images side by side, and UAPs "emphatically displayed", i.e. min-max scaled to [0, 1].
-Rendered with Matplotlib's Agg backend and written atomically.
+They follow the figures of studies 000 and 001: row-normalised confusion matrices on clean and adversarial
+images side by side, UAPs "emphatically displayed" (min-max scaled to [0, 1]), rates against zeta beside the
+random control, rates per retraining round, and transferability matrices. Rendered with Matplotlib's Agg
+backend and written atomically.
 """
 from __future__ import annotations
 
@@ -132,5 +133,65 @@ def save_image_strip(
             axis.axis("off")
     if title:
         figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+Series = tuple[str, Sequence[float], Sequence[float | None], str]
+"""A line of a plot: ``(label, x values, y values (None: missing), matplotlib format such as "o-")``."""
+
+
+def save_line_panels(
+    path: str | Path, panels: Sequence[tuple[str, Sequence[Series]]], xlabel: str, ylabel: str,
+    percent: bool = True, suptitle: str = "",
+) -> Path:
+    """Save side-by-side line plots sharing the y axis, e.g. R_f against zeta per norm beside the random control.
+
+    :param panels: ``(title, series)`` per panel.
+    :param percent: Values are fractions, shown in percent on a 0-100 axis.
+    """
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False, sharey=True)
+    scale = 100.0 if percent else 1.0
+    for axis, (title, series) in zip(axes[0], panels):
+        for label, xs, ys, style in series:
+            values = [np.nan if y is None else scale * y for y in ys]
+            axis.plot(xs, values, style, label=label)
+        ticks = sorted({x for _, xs, _, _ in series for x in xs})
+        if len(ticks) <= 12:
+            axis.set_xticks(ticks)
+        axis.set_title(title, fontsize=10)
+        axis.set_xlabel(xlabel)
+        axis.grid(alpha=0.3)
+        if percent:
+            axis.set_ylim(-2, 102)
+        if series:
+            axis.legend(fontsize=7, loc="best")
+    axes[0][0].set_ylabel(ylabel + (" (%)" if percent else ""))
+    if suptitle:
+        figure.suptitle(suptitle, fontsize=11)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
+def save_heatmap(
+    path: str | Path, matrix: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str], title: str,
+    xlabel: str, ylabel: str,
+) -> Path:
+    """Save a matrix of rates in [0, 1] (NaN: not computed) as an annotated heatmap in percent."""
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.shape != (len(row_labels), len(column_labels)):
+        raise ValueError(f"matrix of shape {matrix.shape} for {len(row_labels)} rows and {len(column_labels)} columns.")
+    figure, axis = plt.subplots(figsize=(1.6 + 1.1 * len(column_labels), 1.2 + 0.6 * len(row_labels)))
+    axis.imshow(np.nan_to_num(matrix, nan=0.0), vmin=0.0, vmax=1.0, cmap="Reds")
+    axis.set_xticks(np.arange(len(column_labels)), column_labels, rotation=30, ha="right")
+    axis.set_yticks(np.arange(len(row_labels)), row_labels)
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title, fontsize=10)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            text = "-" if np.isnan(matrix[i, j]) else f"{100 * matrix[i, j]:.1f}"
+            colour = "white" if matrix[i, j] > 0.5 else "black"
+            axis.text(j, i, text, ha="center", va="center", color=colour, fontsize=9)
     figure.tight_layout()
     return _save(figure, path)

@@ -1,34 +1,39 @@
-"""A short Markdown report for a run folder: settings, the results table and the figures."""
+"""The Markdown report of a run folder: facts, tables with captions, figures with captions, notes."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from art_medical.reports.tables import results_table
+from art_medical.reports.tables import Table
 
 
 def markdown_report(
     title: str,
     facts: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
+    tables: Sequence[Table] = (),
     figures: Sequence[tuple[str, str]] = (),
-    notes: str = "",
+    notes: Sequence[str] = (),
 ) -> str:
     """Render the report as Markdown text.
 
     :param title: Level-1 heading.
     :param facts: Settings and headline numbers, listed as ``- **key**: value``.
-    :param rows: Result rows (see ``tables.results_table``).
-    :param figures: ``(caption, relative path)`` pairs, embedded as images.
-    :param notes: A closing paragraph (definitions of the rates, caveats).
+    :param tables: Tables, each under its caption, with a link to its CSV file in ``tables/``.
+    :param figures: ``(caption, path relative to the report)`` pairs, embedded as images under their captions.
+    :param notes: Closing paragraphs (definitions of the rates, caveats, warnings).
     """
     lines = [f"# {title}", ""]
     lines += [f"- **{key}**: {value}" for key, value in facts.items()]
-    lines += ["", "## Results", "", results_table(rows, markdown=True)]
+    if tables:
+        lines += ["", "## Tables", ""]
+        for table in tables:
+            lines += [f"**{table.caption}** ([CSV](tables/{table.name}.csv))", "", table.to_markdown()]
     if figures:
         lines += ["## Figures", ""]
         for caption, relative_path in figures:
-            lines += [f"### {caption}", "", f"![{caption}]({relative_path})", ""]
+            lines += [f"![{caption}]({relative_path})", "", f"*{caption}*", ""]
     if notes:
-        lines += ["## Notes", "", notes, ""]
+        lines += ["## Notes", ""]
+        for note in notes:
+            lines += [note, ""]
     return "\n".join(lines)

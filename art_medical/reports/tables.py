@@ -1,55 +1,72 @@
-"""Plain-text and Markdown tables of attack results, one row per attack configuration."""
+"""Tables as the papers lay them out, written as CSV and rendered as Markdown or aligned text.
+
+Rates are fractions in [0, 1] and shown as percentages with one decimal, a random control in brackets beside
+its UAP's value (``81.7 (2.4)``), as the studies' tables do; a missing value reads ``-``.
+"""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("attack", "attack"),
-    ("norm", "p"),
-    ("zeta", "zeta"),
-    ("xi", "xi"),
-    ("fooling_rate", "fooling rate"),
-    ("targeted_success_rate", "targeted success"),
-    ("clean_accuracy", "clean acc"),
-    ("adversarial_accuracy", "adv acc"),
-)
-_PERCENT = {"zeta", "fooling_rate", "targeted_success_rate", "clean_accuracy", "adversarial_accuracy"}
+from art_medical.reports.files import write_text_atomic
 
 
-def _cell(key: str, row: Mapping[str, Any]) -> str:
-    value = row.get(key)
+def percent(value: float | None) -> str:
+    """``0.817`` -> ``"81.7"``; ``None`` -> ``"-"``."""
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def with_control(value: float | None, control: float | None) -> str:
+    """A rate with its random control in brackets: ``"81.7 (2.4)"``."""
     if value is None:
         return "-"
-    if key == "attack" and row.get("target"):
-        return f"{value} -> {row['target']}"
-    if key in _PERCENT:
-        return f"{100 * value:.1f}%"
-    if key == "xi":
-        return f"{value:.2f}"
-    return str(value)
+    return percent(value) if control is None else f"{percent(value)} ({percent(control)})"
 
 
-def results_table(rows: Sequence[Mapping[str, Any]], markdown: bool = False) -> str:
-    """Format result rows as an aligned text table (or a Markdown table).
+@dataclass(frozen=True)
+class Table:
+    """A table with a caption, written as ``tables/<name>.csv`` and shown in the report.
 
-    Each row is a mapping with the keys of :data:`COLUMNS` (rates as fractions in [0, 1], shown as
-    percentages; ``None`` shown as ``-``) and an optional ``target`` class name shown with the attack.
-
-    :param rows: Result rows.
-    :param markdown: Give a GitHub-flavoured Markdown table instead of plain text.
+    :param name: File stem, e.g. ``"table1_fooling_rates_zeta4"``.
+    :param caption: What the table shows, in the paper's words.
+    :param header: Column titles.
+    :param rows: Cells as text, one list per row, as long as ``header``.
     """
-    header = [title for _, title in COLUMNS]
-    body = [[_cell(key, row) for key, _ in COLUMNS] for row in rows]
-    if markdown:
-        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+
+    name: str
+    caption: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+    def __post_init__(self) -> None:
+        widths = {len(row) for row in self.rows}
+        if widths - {len(self.header)}:
+            raise ValueError(f"Table {self.name}: rows of {sorted(widths)} cells under {len(self.header)} columns.")
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.header)
+        writer.writerows(self.rows)
+        return buffer.getvalue()
+
+    def to_markdown(self) -> str:
+        lines = ["| " + " | ".join(self.header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(self.header) - 1)) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
         return "\n".join(lines) + "\n"
-    widths = [max(len(line[i]) for line in [header] + body) for i in range(len(header))]
 
-    def fmt(cells: list[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        return "  ".join([first] + [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:])])
+    def to_text(self) -> str:
+        table = [list(self.header)] + [list(row) for row in self.rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(self.header))]
 
-    rule = "-" * len(fmt(header))
-    return "\n".join([fmt(header), rule] + [fmt(cells) for cells in body]) + "\n"
+        def line(cells: list[str]) -> str:
+            return "  ".join([cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:])])
+
+        return "\n".join([line(table[0]), "-" * len(line(table[0]))] + [line(cells) for cells in table[1:]]) + "\n"
+
+    def write_csv(self, folder: str | Path) -> Path:
+        """Write ``<folder>/<name>.csv`` atomically."""
+        return write_text_atomic(Path(folder) / f"{self.name}.csv", self.to_csv())
