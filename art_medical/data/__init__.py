@@ -17,6 +17,7 @@ from art_medical.data.medmnist import load_medmnist
 from art_medical.data.splits import balanced_draw, carve_validation, random_split, stratified_holdout
 from art_medical.data.stream import StreamingSplit
 from art_medical.data.synthetic import make_chest_xray_phantoms
+from art_medical.data.image_csv import load_image_csv
 from art_medical.data.synthetic import make_phantoms
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "parse_split_line",
     "random_split",
     "stratified_holdout",
+    "load_image_csv",
     "make_phantoms",
 ]
