@@ -19,6 +19,13 @@ from art_medical.data.stream import StreamingSplit
 from art_medical.data.synthetic import make_chest_xray_phantoms
 from art_medical.data.image_csv import load_image_csv
 from art_medical.data.synthetic import make_phantoms
+from art_medical.data.catalog import (
+    available_loaders,
+    check_loader_options,
+    dataset_classes,
+    get_loader,
+    load_dataset,
+)
 
 __all__ = [
     "Dataset",
@@ -43,4 +50,9 @@ __all__ = [
     "stratified_holdout",
     "load_image_csv",
     "make_phantoms",
+    "available_loaders",
+    "check_loader_options",
+    "dataset_classes",
+    "get_loader",
+    "load_dataset",
 ]
