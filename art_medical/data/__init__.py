@@ -19,6 +19,7 @@ from art_medical.data.stream import StreamingSplit
 from art_medical.data.synthetic import make_chest_xray_phantoms
 from art_medical.data.image_csv import load_image_csv
 from art_medical.data.synthetic import make_phantoms
+from art_medical.data.phantom_trees import phantom_loader_options, write_phantom_tree
 from art_medical.data.catalog import (
     available_loaders,
     check_loader_options,
@@ -50,6 +51,8 @@ __all__ = [
     "stratified_holdout",
     "load_image_csv",
     "make_phantoms",
+    "phantom_loader_options",
+    "write_phantom_tree",
     "available_loaders",
     "check_loader_options",
     "dataset_classes",
