@@ -9,21 +9,18 @@ textures of :func:`~art_medical.data.synthetic.make_phantoms`.
 
 Each loader splits with its study's logic; :func:`phantom_loader_options` gives the options with
 which the counts come out as written (``n_train_per_class`` per class is the training pool, from which
-the loader's ``val_fraction``, or ChestX-ray14's ``n_val``, carves the validation split):
+the loader's ``val_fraction``, or ChestX-ray14's ``n_val``, carves the validation split). The
+options a smoke run must pass (a = ``n_train_per_class``, b = ``n_test_per_class``):
 
-=====================  =======================================================================
-layout                 loader options a smoke run must pass (a = n_train_per_class, b = n_test_per_class)
-=====================  =======================================================================
-kermany_chest_xray     ``n_train_per_class=a, n_test_per_class=b`` (balanced draw from the pooled
-kermany_oct            train/ and test/ folders: exactly a and b per class)
-isic2018               ``n_train=7a, n_test=7b`` (random, not stratified: per-class counts vary)
-covidx                 none (the split files list a and b per class)
-chestxray14            ``n_test=2b`` and ``n_val`` below 2a (the study's 16,792 is too many); the
-                       test draw is random, so per-class test counts vary
-covid_ct, covid19_xray ``test_fraction=b / (a + b)`` (stratified: exactly a and b per class)
-image_folders,         ``test_fraction=b / (a + b)``; ``image_csv``'s root is the CSV file
-image_csv
-=====================  =======================================================================
+- ``kermany_chest_xray``, ``kermany_oct``: ``n_train_per_class=a, n_test_per_class=b`` (balanced draw
+  from the pooled ``train/`` and ``test/`` folders: exactly a and b per class).
+- ``isic2018``: ``n_train=7a, n_test=7b`` (a random split, not stratified: per-class counts vary).
+- ``covidx``: none (the split files list a and b per class).
+- ``chestxray14``: ``n_test=2b`` and an ``n_val`` below 2a (the study's 16,792 is too many;
+  :func:`phantom_loader_options` keeps study 002's share, 15%); the test draw is random, so per-class
+  counts vary.
+- ``covid_ct``, ``covid19_xray``, ``image_folders``, ``image_csv``: ``test_fraction=b / (a + b)``
+  (stratified: exactly a and b per class); ``image_csv``'s root is the CSV file.
 """
 from __future__ import annotations
 
