@@ -17,6 +17,16 @@ from art_medical.data.medmnist import load_medmnist
 from art_medical.data.splits import balanced_draw, carve_validation, random_split, stratified_holdout
 from art_medical.data.stream import StreamingSplit
 from art_medical.data.synthetic import make_chest_xray_phantoms
+from art_medical.data.image_csv import load_image_csv
+from art_medical.data.synthetic import make_phantoms
+from art_medical.data.phantom_trees import phantom_loader_options, write_phantom_tree
+from art_medical.data.catalog import (
+    available_loaders,
+    check_loader_options,
+    dataset_classes,
+    get_loader,
+    load_dataset,
+)
 
 __all__ = [
     "Dataset",
@@ -39,4 +49,13 @@ __all__ = [
     "parse_split_line",
     "random_split",
     "stratified_holdout",
+    "load_image_csv",
+    "make_phantoms",
+    "phantom_loader_options",
+    "write_phantom_tree",
+    "available_loaders",
+    "check_loader_options",
+    "dataset_classes",
+    "get_loader",
+    "load_dataset",
 ]

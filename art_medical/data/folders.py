@@ -11,7 +11,7 @@ Class folders are matched case-insensitively; ``class_names`` keep the spelling 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -30,6 +30,45 @@ STUDY_004_VAL_FRACTION: float = 0.1
 """Study 004 held out 10% of the training images for validation."""
 
 
+def _subfolders(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Dataset folder not found: {folder}")
+    return sorted((d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")), key=lambda d: d.name)
+
+
+def class_folder_names(folder: Path | str) -> tuple[str, ...]:
+    """The class names :func:`load_image_folders` finds in ``folder`` by default: its subfolders, sorted.
+
+    Reads only the folder listing, so a configuration can be checked before any image is decoded.
+
+    :raises FileNotFoundError: ``folder`` is missing or has no subfolders.
+    """
+    folder = Path(folder).expanduser().resolve()
+    names = tuple(d.name for d in _subfolders(folder))
+    if not names:
+        raise FileNotFoundError(f"No class folders found in {folder}.")
+    return names
+
+
+def split_labelled_files(
+    name: str, root: Path, paths: Sequence[Path], labels: np.ndarray, class_names: tuple[str, ...],
+    test_fraction: float, val_fraction: float, options: LoadOptions, params: dict[str, Any],
+    source_files: Sequence[Path], skipped: list[tuple[str, str]],
+) -> Dataset:
+    """Split labelled image files train / test (and validation) stratified and seeded, then load them.
+
+    :param root: Folder the recorded file names are relative to.
+    :param params: Loader parameters that decide the result besides the files (for the cache key).
+    :param source_files: Files the result depends on besides the images (label tables).
+    """
+    train, test = stratified_holdout(labels, float(test_fraction), seed=options.seed)
+    plan = carve_validation({"train": train, "test": test}, labels, float(val_fraction), seed=options.seed)
+    sources = {split: file_source(root, [paths[i] for i in index], labels[index], options, f"{name} {split}")
+               for split, index in plan.items()}
+    params = {**params, "test_fraction": test_fraction, "val_fraction": val_fraction}
+    return materialize(name, class_names, sources, options, params, [*source_files, *paths], skipped)
+
+
 def scan_class_folders(
     folder: Path,
     classes: Sequence[str] | None,
@@ -44,15 +83,10 @@ def scan_class_folders(
     :raises FileNotFoundError: ``folder`` or a class folder is missing.
     :raises ValueError: A class folder holds no images, or (``unknown_is_error``) an unknown class folder.
     """
-    if not folder.is_dir():
-        raise FileNotFoundError(f"Dataset folder not found: {folder}")
-    subfolders = sorted((d for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".")),
-                        key=lambda d: d.name)
-    if classes is None:
-        classes = tuple(d.name for d in subfolders)
-        if not classes:
-            raise FileNotFoundError(f"No class folders found in {folder}.")
-    classes = tuple(classes)
+    subfolders = _subfolders(folder)
+    classes = tuple(d.name for d in subfolders) if classes is None else tuple(classes)
+    if not classes:
+        raise FileNotFoundError(f"No class folders found in {folder}.")
     by_name = {d.name.lower(): d for d in subfolders}
     wanted = {c.lower() for c in classes}
     if unknown_is_error:
@@ -110,12 +144,8 @@ def load_image_folders(
     root = Path(root).expanduser().resolve()
     skipped: list[tuple[str, str]] = []
     paths, labels, class_names = scan_class_folders(root, classes, options, skipped)
-    train, test = stratified_holdout(labels, float(test_fraction), seed=seed)
-    plan = carve_validation({"train": train, "test": test}, labels, float(val_fraction), seed=seed)
-    sources = {split: file_source(root, [paths[i] for i in index], labels[index], options, f"{name} {split}")
-               for split, index in plan.items()}
-    params = {"root": str(root), "classes": class_names, "test_fraction": test_fraction, "val_fraction": val_fraction}
-    return materialize(name, class_names, sources, options, params, paths, skipped)
+    return split_labelled_files(name, root, paths, labels, class_names, test_fraction, val_fraction, options,
+                                {"root": str(root), "classes": class_names}, [], skipped)
 
 
 def load_covid_ct(

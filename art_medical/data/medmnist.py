@@ -91,15 +91,61 @@ def _prepare(images: np.ndarray, prep: Preprocess, workers: int | None) -> np.nd
     return np.stack(map_parallel(lambda image: prepare_array(image, prep), list(images), workers))
 
 
-def _read_labels(archive: np.lib.npyio.NpzFile, key: str, n_images: int, path: Path) -> np.ndarray:
+def _read_labels(archive: np.lib.npyio.NpzFile, key: str, n_images: int | None, path: Path) -> np.ndarray:
     labels = np.asarray(archive[key])
     if labels.ndim == 1:
         labels = labels[:, None]
+    n_images = len(labels) if n_images is None else n_images
     if labels.ndim != 2 or len(labels) != n_images:
         raise ValueError(f"{path}: '{key}' must have shape ({n_images}, 1) or ({n_images}, k), got {labels.shape}.")
     if not np.issubdtype(labels.dtype, np.integer) or (labels < 0).any():
         raise ValueError(f"{path}: '{key}' must hold non-negative integer labels.")
     return labels.astype(np.int64)
+
+
+def _open_archive(path: Path) -> np.lib.npyio.NpzFile:
+    """The opened ``.npz`` archive, checked to hold the six MedMNIST arrays."""
+    if not path.is_file():
+        raise FileNotFoundError(f"MedMNIST file not found: {path}")
+    try:
+        archive = np.load(path)
+    except Exception as exc:
+        raise ValueError(f"Cannot read {path} as a .npz file: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} is a single array, not a MedMNIST .npz archive.")
+    expected = [f"{split}_{kind}" for split in SPLITS for kind in ("images", "labels")]
+    missing = [k for k in expected if k not in archive.files]
+    if missing:
+        archive.close()
+        raise ValueError(f"{path}: missing array(s) {missing}; a MedMNIST file holds {expected}.")
+    return archive
+
+
+def _class_names(path: Path, labels: dict[str, np.ndarray], class_names: Sequence[str] | None,
+                 any_finding: bool) -> tuple[str, ...]:
+    """Names of the labels: given, known for the file's set, or "0", "1"..., checked against the labels."""
+    if any_finding:
+        return tuple(class_names) if class_names is not None else ANY_FINDING_CLASSES
+    multi_label = labels["train"].shape[1] > 1
+    n_classes = labels["train"].shape[1] if multi_label else int(max(y.max(initial=0) for y in labels.values())) + 1
+    names = tuple(class_names) if class_names is not None else CLASS_NAMES.get(
+        dataset_name(path), tuple(str(i) for i in range(n_classes)))
+    if len(names) < n_classes:
+        raise ValueError(f"{path}: labels need {n_classes} class names, got {len(names)}: {names}.")
+    return names
+
+
+def medmnist_class_names(
+    path: Path | str, *, class_names: Sequence[str] | None = None, any_finding: bool = False
+) -> tuple[str, ...]:
+    """The class names :func:`load_medmnist` gives this file, read from its label arrays only.
+
+    No image is read, so a configuration can be checked before any data is loaded.
+    """
+    path = Path(path).expanduser().resolve()
+    with _open_archive(path) as archive:
+        labels = {split: _read_labels(archive, f"{split}_labels", None, path) for split in SPLITS}
+    return _class_names(path, labels, class_names, any_finding)
 
 
 def load_medmnist(
@@ -130,19 +176,7 @@ def load_medmnist(
         int64 ``(N,)``, or ``(N, k)`` 0/1 for multi-label files unless ``any_finding``.
     """
     path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"MedMNIST file not found: {path}")
-    try:
-        archive = np.load(path)
-    except Exception as exc:
-        raise ValueError(f"Cannot read {path} as a .npz file: {type(exc).__name__}: {exc}") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} is a single array, not a MedMNIST .npz archive.")
-    with archive:
-        expected = [f"{split}_{kind}" for split in SPLITS for kind in ("images", "labels")]
-        missing = [k for k in expected if k not in archive.files]
-        if missing:
-            raise ValueError(f"{path}: missing array(s) {missing}; a MedMNIST file holds {expected}.")
+    with _open_archive(path) as archive:
         with zipfile.ZipFile(path) as zipped:
             shapes = {}
             for split in SPLITS:
@@ -156,15 +190,9 @@ def load_medmnist(
                       (3 if len(native) == 4 and native[-1] == 3 else 1))
     name = dataset_name(path)
     multi_label = labels["train"].shape[1] > 1
+    names = _class_names(path, labels, class_names, any_finding)
     if any_finding:
         labels = {split: (y.sum(axis=1) > 0).astype(np.int64)[:, None] for split, y in labels.items()}
-        names = tuple(class_names) if class_names is not None else ANY_FINDING_CLASSES
-    else:
-        n_classes = labels["train"].shape[1] if multi_label else int(max(y.max(initial=0) for y in labels.values())) + 1
-        names = tuple(class_names) if class_names is not None else CLASS_NAMES.get(
-            name, tuple(str(i) for i in range(n_classes)))
-        if len(names) < n_classes:
-            raise ValueError(f"{path}: labels need {n_classes} class names, got {len(names)}: {names}.")
     options = LoadOptions(prep, 0, cache_dir, stream, "raise", workers, verbose)
     sources = {}
     for split in SPLITS:
