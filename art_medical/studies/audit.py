@@ -81,7 +81,9 @@ def audit_config(
     if classes is None:
         notes.append("The model's class order is taken as the sorted folder / label names (Keras's "
                       "image_dataset_from_directory order); give --classes in output order if it differs.")
-    loader = "load_image_csv" if data.suffix.lower() == ".csv" else "load_image_folders"
+    loader = "image_csv" if data.suffix.lower() == ".csv" else "image_folders"
+    if classes and loader == "image_folders":
+        _check_class_folders(data, classes)
     options = {"size": int(height), "channels": int(channels), "test_fraction": holdout}
     if classes:
         options["classes"] = list(classes)
@@ -95,10 +97,20 @@ def audit_config(
         "title": f"Audit of {model.name} with UAPs",
         "seed": seed,
         "datasets": {"data": dataset},
-        "models": {"model": {"file": str(model), "input_scale": scale, "title": model.name}},
+        "models": {"model": {"file": str(model), "input_scale": scale, "title": model.name, "classes": classes}},
         "uap": uap,
     }
     return config, data.parent, notes
+
+
+def _check_class_folders(data: Path, classes: list[str]) -> None:
+    """Every class needs its folder (matched case-insensitively, as the loader does)."""
+    from art_medical.data.folders import class_folder_names
+
+    found = class_folder_names(data)
+    missing = [name for name in classes if name.lower() not in {folder.lower() for folder in found}]
+    if missing:
+        raise ConfigError(f"--classes: no folder for {missing} in {data}; its class folders are {list(found)}.")
 
 
 def run_audit(out: str | Path, progress: bool = True, **arguments: Any) -> StudyResult:

@@ -28,7 +28,7 @@ def smoke() -> tuple[dict[str, Any], Callable[[Path], None]]:
         "title": "Study 000 smoke run: UAPs on phantom chest X-rays (COVIDx layout), two small models",
         "seed": 0,
         "fooling_rate": "labels",
-        "datasets": {"covidx": {"loader": "load_covidx", "path": "covidx", "title": "COVIDx (phantoms)",
+        "datasets": {"covidx": {"loader": "covidx", "path": "covidx", "title": "COVIDx (phantoms)",
                                 "options": {"size": 32, "channels": 1}}},
         "models": {
             "small": {"architecture": "small_cnn", "options": {"filters": 8}, "title": "Small"},
@@ -37,13 +37,14 @@ def smoke() -> tuple[dict[str, Any], Callable[[Path], None]]:
         "training": {"recipe": "study001", "overrides": SMOKE_TRAINING},
         "uap": {"zetas": [0.04, 0.08], "norms": ["2", "inf"], "fgsm_eps": 2.0, "max_iter": 3, "uap_images": 60,
                 "strip_images": 3},
-        "retraining": {"models": ["small"], "rounds": 2, "uaps_per_round": 2, "epochs": 1,
+        "retraining": {"models": ["small"], "rounds": 2, "uaps_per_round": 2, "epochs": 1, "learning_rate": 3e-4,
                        "attacks": [{"target": None, "norm": "inf", "zeta": 0.08},
                                    {"target": "COVID-19", "norm": "inf", "zeta": 0.04}]},
     }
 
     def write_data(root: Path) -> None:
-        write_phantom_tree("covidx", root / "covidx", n_train_per_class=40, n_test_per_class=15, size=32, seed=0)
+        if not (root / "covidx").exists():  # written whole or not at all; a resumed run reuses it
+            write_phantom_tree("covidx", root / "covidx", n_train_per_class=60, n_test_per_class=15, size=32, seed=0)
 
     return config, write_data
 

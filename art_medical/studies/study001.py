@@ -17,22 +17,24 @@ from art_medical.studies.registry import StudyDefinition
 from art_medical.studies.uap import UAPStudyRun
 from art_medical.studies.uap_config import parse_uap_config
 
-SMOKE_TRAINING = {"epochs": 12, "batch_size": 16, "optimizer": "adam", "learning_rate": 3e-3, "schedule": None,
+SMOKE_TRAINING = {"epochs": 20, "batch_size": 8, "optimizer": "adam", "learning_rate": 1e-3, "schedule": None,
                   "optimizer_options": {}, "augment": False, "validation_fraction": 0.25}
 """Tiny models learn the phantoms in seconds with Adam; the study's SGD schedule needs its 50 epochs."""
+TRAIN_PER_CLASS, TEST_PER_CLASS = 60, 20
 
 
 def smoke() -> tuple[dict[str, Any], Callable[[Path], None]]:
     """Two small CNNs on a phantom tree in the Kermany chest X-ray layout, every part of the protocol."""
-    from art_medical.data.phantom_trees import write_phantom_tree
+    from art_medical.data.phantom_trees import phantom_loader_options, write_phantom_tree
 
     config = {
         "study": "001",
         "title": "Study 001 smoke run: UAPs on phantom chest X-rays (Kermany layout), two small CNNs",
         "seed": 0,
         "datasets": {"chest_xray": {
-            "loader": "load_kermany_chest_xray", "path": "kermany", "title": "Chest X-ray (phantoms)",
-            "options": {"size": 32, "channels": 1, "n_train_per_class": 60, "n_test_per_class": 20},
+            "loader": "kermany_chest_xray", "path": "kermany", "title": "Chest X-ray (phantoms)",
+            "options": {"size": 32, "channels": 1, **phantom_loader_options(
+                "kermany_chest_xray", n_train_per_class=TRAIN_PER_CLASS, n_test_per_class=TEST_PER_CLASS)},
         }},
         "models": {
             "cnn8": {"architecture": "small_cnn", "options": {"filters": 8}, "title": "SmallCNN-8"},
@@ -43,12 +45,13 @@ def smoke() -> tuple[dict[str, Any], Callable[[Path], None]]:
                 "xi_channels": "first", "strip_images": 3},
         "transfer": {"zetas": [0.08], "norms": ["2", "inf"]},
         "retraining": {"models": ["cnn8"], "attacks": [{"target": None, "norm": "inf", "zeta": 0.08}],
-                       "rounds": 2, "uaps_per_round": 2, "epochs": 1},
+                       "rounds": 2, "uaps_per_round": 2, "epochs": 1, "learning_rate": 3e-4},
     }
 
     def write_data(root: Path) -> None:
-        write_phantom_tree("kermany_chest_xray", root / "kermany", n_train_per_class=60, n_test_per_class=20,
-                           size=32, seed=0)
+        if not (root / "kermany").exists():  # written whole or not at all; a resumed run reuses it
+            write_phantom_tree("kermany_chest_xray", root / "kermany", n_train_per_class=TRAIN_PER_CLASS,
+                               n_test_per_class=TEST_PER_CLASS, size=32, seed=0)
 
     return config, write_data
 

@@ -200,7 +200,7 @@ def _datasets(top: Section) -> tuple[DatasetSpec, ...]:
             name=str(name),
             loader=loader,
             path=str(section.raw("path", ".")),
-            options=section.section("options", LOADERS[loader].options).mapping,
+            options=section.section("options", LOADERS[loader]).mapping,
             title=section.string("title", str(name)) or str(name),
             targets=None if targets in (None, "all") else section.strings("targets", ()),
         )

@@ -242,7 +242,8 @@ def retraining_tables(records: _Records) -> list[tuple[Table, dict[str, Any]]]:
                  percent(entry["clean_accuracy"])] for entry in record["history"]]
         table = Table(
             _flat(record["key"]),
-            f"Adversarial retraining of {record['model']} on {record['dataset']} against {_threat_title(record['target'])}"
+            f"Adversarial retraining of {records.run.config.model(record['model']).title} on "
+            f"{records.run.config.dataset(record['dataset']).title} against {_threat_title(record['target'])}"
             f" UAPs, p = {record['norm']}, zeta = {100 * record['zeta']:g}%: rates of a new UAP on the test images "
             f"after each round (round 0: before retraining){'; R_s is the rate that matters' if targeted else ''}.",
             ["round", "R_f", "R_s", "clean accuracy"], rows)

@@ -31,8 +31,8 @@ def test_unknown_model_loader_and_loader_option_are_named(tiny_config):
     bad_model = {**tiny_config, "models": {"cnn": {"architecture": "small_cnnn"}}}
     with pytest.raises(ConfigError, match=r"models\.cnn\.architecture: unknown value 'small_cnnn'.*'small_cnn'"):
         parse_uap_config(bad_model, "demo")
-    bad_loader = {**tiny_config, "datasets": {"d": {"loader": "load_kermany"}}}
-    with pytest.raises(ConfigError, match=r"datasets\.d\.loader: unknown value 'load_kermany'"):
+    bad_loader = {**tiny_config, "datasets": {"d": {"loader": "load_covidx"}}}
+    with pytest.raises(ConfigError, match=r"datasets\.d\.loader: unknown value 'load_covidx'.*Did you mean 'covidx'"):
         parse_uap_config(bad_loader, "demo")
     bad_option = {**tiny_config, "datasets": {"d": {"loader": "phantoms", "options": {"n_train": 5}}}}
     with pytest.raises(ConfigError, match=r"datasets\.d\.options\.n_train: unknown key; did you mean 'n_train_per_class'"):
@@ -74,8 +74,8 @@ def test_yaml_errors_name_the_file(tmp_path):
 
 
 def test_a_dataset_on_disk_needs_a_data_root_that_exists(tiny_config, tmp_path):
-    tiny_config["datasets"] = {"cxr": {"loader": "load_image_folders", "path": "cxr", "options": {"size": 24}}}
-    with pytest.raises(ConfigError, match=r"datasets\.cxr: the loader load_image_folders reads a dataset from disk: "
+    tiny_config["datasets"] = {"cxr": {"loader": "image_folders", "path": "cxr", "options": {"size": 24}}}
+    with pytest.raises(ConfigError, match=r"datasets\.cxr: the loader image_folders reads a dataset from disk: "
                                           "pass --data-root"):
         run_protocol(DEMO, tiny_config, tmp_path / "run", progress=False)
     with pytest.raises(FileNotFoundError, match=r"datasets\.cxr: dataset folder not found: .*nowhere/cxr"):
