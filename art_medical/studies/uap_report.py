@@ -318,12 +318,14 @@ def summary_figures(records: _Records, figures: Path) -> list[tuple[str, str]]:
             if uap.targeted:
                 for norm in uap.norms:
                     series = []
-                    for target in run.targets(dataset.name):
+                    for index, target in enumerate(run.targets(dataset.name)):
                         found = [records.uap(dataset.name, model.name, target, norm, z) for z in uap.zetas]
+                        colour = f"C{index % 10}"
                         series += [
-                            (f"R_s {target}", zetas, [_get(r, "test_targeted_success_rate") for r in found], "o-"),
+                            (f"R_s {target}", zetas, [_get(r, "test_targeted_success_rate") for r in found],
+                             f"{colour}o-"),
                             (f"random {target}", zetas, [_get(r, "random_test_targeted_success_rate") for r in found],
-                             "x:"),
+                             f"{colour}x:"),
                         ]
                     panels.append((f"targeted, p = {norm}", series))
             path = figures / f"summary_{_flat(make_key(dataset.name, model.name))}.png"
@@ -331,6 +333,31 @@ def summary_figures(records: _Records, figures: Path) -> list[tuple[str, str]]:
             _draw(path, lambda: save_line_panels(path, panels, "zeta (%)", "rate", suptitle=title))
             shown.append((f"{title} (train: the images the UAP was computed on); dotted: random controls.",
                           f"figures/{path.name}"))
+    return shown
+
+
+def dataset_figures(records: _Records, figures: Path) -> list[tuple[str, str]]:
+    """Study 001's Fig. 1: R_f of non-targeted UAPs against zeta per dataset, every model, random controls dotted."""
+    run, uap = records.run, records.run.config.uap
+    if not uap.nontargeted or len(run.config.models) < 2:
+        return []
+    zetas = [100 * z for z in uap.zetas]
+    shown = []
+    for dataset in run.config.datasets:
+        panels = []
+        for norm in uap.norms:
+            series = []
+            for index, model in enumerate(run.config.models):
+                found = [records.uap(dataset.name, model.name, None, norm, z) for z in uap.zetas]
+                colour = f"C{index % 10}"
+                series += [(model.title, zetas, [_get(r, f"test_{records.rate}") for r in found], f"{colour}o-"),
+                           (f"{model.title} (random)", zetas, [_get(r, f"random_test_{records.rate}") for r in found],
+                            f"{colour}x:")]
+            panels.append((f"p = {norm}", series))
+        path = figures / f"fooling_rates_{_flat(dataset.name)}.png"
+        title = f"{dataset.title}: R_f of non-targeted UAPs on the test images against zeta"
+        _draw(path, lambda: save_line_panels(path, panels, "zeta (%)", "R_f", suptitle=title))
+        shown.append((f"{title}, every model; dotted: random controls (study 001, Fig. 1).", f"figures/{path.name}"))
     return shown
 
 
@@ -388,7 +415,7 @@ def write_uap_report(run: UAPStudyRun, outcome: GridOutcome) -> str:
     tables += [table for table, _, _ in transfers] + [table for table, _ in retrainings]
     for table in tables:
         table.write_csv(out / "tables")
-    shown = summary_figures(records, figures) + uap_figures(records, figures)
+    shown = dataset_figures(records, figures) + summary_figures(records, figures) + uap_figures(records, figures)
     shown += transfer_figures(transfers, figures) + retraining_figures(retrainings, run, figures)
     notes = [RATE_NOTES[run.config.fooling_rate], NOTES] + _warnings(records, outcome)
     write_text_atomic(out / "report.md", markdown_report(run.config.title, _facts(run, records, outcome), tables,
