@@ -2,8 +2,8 @@
 
 Papers report network cost as MACs (multiply-adds) of the convolutions and dense layers, e.g. COVID-Net
 (Wang et al. 2020, https://arxiv.org/abs/2003.09871, repository docs/models.md) gives 2.26 and 3.59 G MACs
-for COVIDNet-CXR Small and Large, and MobileNet (Howard et al. 2017, https://arxiv.org/abs/1704.04861,
-Table 1) 569 M for MobileNet-224. :func:`count_macs` counts these layers the same way: one MAC per weight
+for COVIDNet-CXR Small and Large, and MobileNet (Howard et al. 2017, https://arxiv.org/abs/1704.04861) 569 M
+for 1.0 MobileNet-224. :func:`count_macs` counts these layers the same way: one MAC per weight
 use of a convolution or dense kernel; biases, batch normalization, activations, pooling and additions are
 not counted.
 """

@@ -18,8 +18,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-#: Tensor names of the COVIDNet-CXR Small / Large graphs (inputs scaled to [0, 1], 224x224x3, BGR order
-#: as cv2 reads the grayscale X-rays; ``dense_3/MatMul:0`` is the logits before the bias).
+#: Tensor names of the COVIDNet-CXR Small / Large graphs (input 224x224x3 scaled to [0, 1];
+#: ``dense_3/MatMul:0`` is the last layer before its bias, which study 000's code used as logits).
 COVIDNET_CXR_TENSORS: dict[str, str] = {"input": "input_1:0", "softmax": "dense_3/Softmax:0",
                                         "logits": "dense_3/MatMul:0"}
 

@@ -8,9 +8,11 @@ a nested model named ``"backbone"``.
   Dense softmax layer, all layers trainable, 299x299 -> :func:`TransferClassifier`.
 - Study 002 (Asgari Taghanaki et al. 2018): Inception-ResNet-v2 and NASNet-Large with max pooling or
   with every max pooling replaced by average pooling -> :func:`PoolingStudyClassifier`.
-- Study 003 (Appl. Sci. 2021, 11, 4233), 224x224x3: VGG16 + average pooling + Dense(64, relu) +
-  Dropout(0.5) + softmax -> :func:`VGG16Dense64`; Inception-v3 with a frozen backbone + Dense(1024,
-  relu) + Dropout(0.4) + softmax -> :func:`InceptionV3Dense1024`.
+- Study 003 (Appl. Sci. 2021, 11, 4233, secs. 2.3-2.4), 224x224x3: VGG16 + average pooling + Dense(64, relu)
+  + Dropout(0.5) + softmax -> :func:`VGG16Dense64` (options for the Keras template's frozen backbone and 4x4
+  pooling); Inception-v3 with a frozen backbone ("all the layers except FC") + Dense(1024, relu) +
+  Dropout(0.4) + softmax -> :func:`InceptionV3Dense1024` (the paper does not name its pooling; global
+  average pooling here).
 """
 from __future__ import annotations
 
