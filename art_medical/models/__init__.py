@@ -5,6 +5,8 @@ preprocessing happen inside the model (importing this package registers the cust
 load saved models).
 """
 from art_medical.models.art_estimator import CompiledKerasClassifier, infer_output_kind, to_art
+from art_medical.models.complexity import count_macs
+from art_medical.models.covidnet import COVIDNet
 from art_medical.models.layers import GrayscaleToRGB, ImageNetPreprocessing
 from art_medical.models.pooling import count_max_pooling, replace_max_pooling
 from art_medical.models.recipes import (
@@ -15,10 +17,11 @@ from art_medical.models.recipes import (
     study002_learning_rate,
 )
 from art_medical.models.registry import MODELS, available_models, build_model
-from art_medical.models.resnet18 import ResNet18
+from art_medical.models.resnet import ResNet, ResNet18, ResNet50
 from art_medical.models.saving import ModelCard, load_model, load_model_card, save_model
 from art_medical.models.scratch import ScratchApplication
 from art_medical.models.small_cnn import SmallCNN
+from art_medical.models.tf1_checkpoint import COVIDNET_CXR_TENSORS, load_tf1_checkpoint
 from art_medical.models.training import train
 from art_medical.models.transfer import (
     InceptionV3Dense1024,
@@ -29,6 +32,8 @@ from art_medical.models.transfer import (
 from art_medical.models.wide_resnet import WideResNet
 
 __all__ = [
+    "COVIDNET_CXR_TENSORS",
+    "COVIDNet",
     "CompiledKerasClassifier",
     "GrayscaleToRGB",
     "ImageNetPreprocessing",
@@ -37,7 +42,9 @@ __all__ = [
     "ModelCard",
     "PoolingStudyClassifier",
     "RECIPES",
+    "ResNet",
     "ResNet18",
+    "ResNet50",
     "ScratchApplication",
     "SmallCNN",
     "TrainingRecipe",
@@ -46,11 +53,13 @@ __all__ = [
     "WideResNet",
     "available_models",
     "build_model",
+    "count_macs",
     "count_max_pooling",
     "get_recipe",
     "infer_output_kind",
     "load_model",
     "load_model_card",
+    "load_tf1_checkpoint",
     "replace_max_pooling",
     "save_model",
     "study001_learning_rate",

@@ -7,7 +7,8 @@ from functools import partial
 
 import keras
 
-from art_medical.models.resnet18 import ResNet18
+from art_medical.models.covidnet import COVIDNet
+from art_medical.models.resnet import ResNet18, ResNet50
 from art_medical.models.scratch import ScratchApplication
 from art_medical.models.small_cnn import SmallCNN
 from art_medical.models.transfer import (
@@ -38,8 +39,19 @@ def _small_cnn(input_shape, classes, weights, **options) -> keras.Model:
 
 
 def _entries() -> dict[str, ModelEntry]:
-    study001 = ("inception_v3", "vgg16", "vgg19", "resnet50", "inception_resnet_v2", "densenet121", "densenet169")
+    covidnet_sizes = {"small": "117.4 M parameters, 2.25 G MACs", "large": "126.2 M parameters, 3.58 G MACs"}
     entries = {
+        f"covidnet_cxr_{variant}": ModelEntry(
+            partial(COVIDNet, variant),
+            "000",
+            f"COVID-Net PEPX design sized like the released COVIDNet-CXR {variant.capitalize()} ({size}); "
+            "options width_multiplier, max_modules_per_stage for tiny test models",
+            (224, 224, 3),
+        )
+        for variant, size in covidnet_sizes.items()
+    }
+    study001 = ("inception_v3", "vgg16", "vgg19", "resnet50", "inception_resnet_v2", "densenet121", "densenet169")
+    entries |= {
         f"{backbone}_transfer": ModelEntry(
             partial(TransferClassifier, backbone),
             "001",
@@ -58,20 +70,30 @@ def _entries() -> dict[str, ModelEntry]:
             (size, size, 1),
         )
     entries["vgg16_dense64"] = ModelEntry(
-        VGG16Dense64, "003", "VGG16 + global average pooling + Dense(64, relu) + Dropout(0.5) + softmax",
-        (224, 224, 3),
+        VGG16Dense64, "003", "VGG16 + global average pooling + Dense(64, relu) + Dropout(0.5) + softmax; options "
+        "freeze_backbone, pool_size=4 for the Keras template's head", (224, 224, 3),
     )
     entries["inception_v3_dense1024"] = ModelEntry(
         InceptionV3Dense1024, "003",
         "Inception-v3 with frozen backbone + global average pooling + Dense(1024, relu) + Dropout(0.4) + softmax",
         (224, 224, 3),
     )
-    entries["resnet18"] = ModelEntry(ResNet18, "004", "ResNet-18 from scratch", (255, 255, 1))
-    entries["wrn_16_8"] = ModelEntry(partial(WideResNet, 16, 8), "004", "WRN-16-8 from scratch", (255, 255, 1))
-    for architecture in ("resnet50", "vgg19", "inception_v3"):
+    entries["resnet18"] = ModelEntry(
+        ResNet18, "004", "ResNet-18 from scratch, projection shortcut in every stage (Table I: 11,185,218)",
+        (255, 255, 1),
+    )
+    entries["resnet50_scratch"] = ModelEntry(
+        ResNet50, "004", "ResNet-50 from scratch, convolutions without biases (Table I: 23,558,978)", (255, 255, 1),
+    )
+    entries["wrn_16_8"] = ModelEntry(
+        partial(WideResNet, 16, 8), "004",
+        "WRN-16-8 from scratch, convolution biases, 8x8 average pooling + flatten (Table I: 11,033,186)",
+        (255, 255, 1),
+    )
+    for architecture in ("vgg19", "inception_v3"):
         entries[f"{architecture}_scratch"] = ModelEntry(
             partial(ScratchApplication, architecture), "004",
-            f"keras.applications {architecture} with its own top (include_top=True), from scratch",
+            f"keras.applications {architecture} with its own top (include_top=True), from scratch (Table I count)",
             (255, 255, 1),
         )
     entries["small_cnn"] = ModelEntry(

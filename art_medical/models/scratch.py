@@ -1,8 +1,10 @@
 """keras.applications architectures with their own classifier top, trained from scratch (study 004).
 
-Study 004 trains ResNet-50, VGG-19 and Inception v3 (besides ResNet-18 and WRN-16-8) from scratch on
-255x255x1 chest X-rays with two classes. These builders use ``keras.applications`` with
-``include_top=True, weights=None`` and rescale raw 0-255 pixels to [0, 1] inside the model.
+Study 004 trains VGG-19 and Inception v3 (besides ResNet-18, ResNet-50 and WRN-16-8, see
+:mod:`art_medical.models.resnet` and :mod:`art_medical.models.wide_resnet`) from scratch on 255x255x1 chest
+X-rays with two classes. These builders use ``keras.applications`` with ``include_top=True, weights=None``
+and rescale raw 0-255 pixels to [0, 1] inside the model; their parameter counts equal Table I's
+(139,577,282 and 21,806,306).
 """
 from __future__ import annotations
 
@@ -15,14 +17,13 @@ from art_medical.models.weights import WeightsArg, check_weights_arg, load_weigh
 
 #: Architecture name -> (keras.applications constructor, smallest input side it accepts).
 SCRATCH_ARCHITECTURES: dict[str, tuple[Callable[..., keras.Model], int]] = {
-    "resnet50": (keras.applications.ResNet50, 32),
     "vgg19": (keras.applications.VGG19, 32),
     "inception_v3": (keras.applications.InceptionV3, 75),
 }
 
 
 def ScratchApplication(
-    architecture: str = "resnet50",
+    architecture: str = "vgg19",
     input_shape: tuple[int, int, int] = (255, 255, 1),
     classes: int = 2,
     weights: WeightsArg = None,
@@ -30,7 +31,7 @@ def ScratchApplication(
 ) -> keras.Model:
     """A keras.applications network with its standard top for ``classes`` classes, randomly initialised.
 
-    :param architecture: ``"resnet50"``, ``"vgg19"`` or ``"inception_v3"``.
+    :param architecture: ``"vgg19"`` or ``"inception_v3"``.
     :param input_shape: ``(height, width, channels)`` of raw 0-255 pixels (rescaled to [0, 1] inside).
     :param classes: Number of classes.
     :param weights: None or the path of a weights file saved from this model.

@@ -27,6 +27,7 @@ from art_medical.models.art_estimator import infer_output_kind
 from art_medical.models.pipeline import (
     augmentation_layers,
     check_training_data,
+    make_class_share_dataset,
     make_dataset,
     oversample_indices,
     stratified_split,
@@ -158,16 +159,26 @@ def train(
     output = infer_output_kind(model)
     if output == "sigmoid":
         raise ValueError("train() uses categorical cross-entropy: build the model with a softmax or logits output.")
+    if recipe.class_weights is not None and len(recipe.class_weights) != num_classes:
+        raise ValueError(f"The recipe has {len(recipe.class_weights)} class weights for a model with {num_classes} "
+                         "classes.")
 
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_val, y_val = stratified_split(x, y, recipe.validation_fraction, seed)
     if recipe.oversample:
         order = oversample_indices(y_train, seed)
         x_train, y_train = x_train[order], y_train[order]
-    augmentation = (
-        augmentation_layers(recipe.rotation_degrees, recipe.shift_fraction, seed) if recipe.augment else None
-    )
-    train_data = make_dataset(x_train, y_train, num_classes, recipe.batch_size, True, augmentation, seed)
+    augmentation = None
+    if recipe.augment:
+        augmentation = augmentation_layers(
+            recipe.rotation_degrees, recipe.shift_fraction, seed, recipe.horizontal_flip, recipe.zoom_fraction,
+            recipe.brightness_fraction, recipe.fill_mode,
+        )
+    if recipe.batch_share_class is not None:
+        train_data = make_class_share_dataset(x_train, y_train, num_classes, recipe.batch_size,
+                                              recipe.batch_share_class, recipe.batch_share, augmentation, seed)
+    else:
+        train_data = make_dataset(x_train, y_train, num_classes, recipe.batch_size, True, augmentation, seed)
     val_data = make_dataset(x_val, y_val, num_classes, recipe.batch_size)
 
     with strategy.scope():
@@ -180,13 +191,16 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write_text(run_dir / "recipe.json", json.dumps(recipe.to_dict(), indent=1))
     recorder = RunRecorder(run_dir, recipe.monitor)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        keras.callbacks.LearningRateScheduler(lambda epoch, _: recipe.learning_rate_at(epoch + 1)),
-        recorder,
-        *(extra_callbacks or []),
-    ]
+    callbacks: list[keras.callbacks.Callback] = [keras.callbacks.BackupAndRestore(str(run_dir / "backup"))]
+    if recipe.schedule is not None:
+        callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, _: recipe.learning_rate_at(epoch + 1)))
+    callbacks.append(recorder)  # records the rate the epoch ran with, before a plateau reduction
+    if recipe.plateau_factor is not None:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau("val_loss", recipe.plateau_factor, recipe.plateau_patience))
+    callbacks.extend(extra_callbacks or [])
+    class_weight = dict(enumerate(recipe.class_weights)) if recipe.class_weights is not None else None
     model.fit(
-        train_data, validation_data=val_data, epochs=recipe.epochs, callbacks=callbacks, verbose=verbose
+        train_data, validation_data=val_data, epochs=recipe.epochs, callbacks=callbacks, verbose=verbose,
+        class_weight=class_weight,
     )
     return model, recorder.history

@@ -8,9 +8,11 @@ a nested model named ``"backbone"``.
   Dense softmax layer, all layers trainable, 299x299 -> :func:`TransferClassifier`.
 - Study 002 (Asgari Taghanaki et al. 2018): Inception-ResNet-v2 and NASNet-Large with max pooling or
   with every max pooling replaced by average pooling -> :func:`PoolingStudyClassifier`.
-- Study 003 (Appl. Sci. 2021, 11, 4233), 224x224x3: VGG16 + average pooling + Dense(64, relu) +
-  Dropout(0.5) + softmax -> :func:`VGG16Dense64`; Inception-v3 with a frozen backbone + Dense(1024,
-  relu) + Dropout(0.4) + softmax -> :func:`InceptionV3Dense1024`.
+- Study 003 (Appl. Sci. 2021, 11, 4233, secs. 2.3-2.4), 224x224x3: VGG16 + average pooling + Dense(64, relu)
+  + Dropout(0.5) + softmax -> :func:`VGG16Dense64` (options for the Keras template's frozen backbone and 4x4
+  pooling); Inception-v3 with a frozen backbone ("all the layers except FC") + Dense(1024, relu) +
+  Dropout(0.4) + softmax -> :func:`InceptionV3Dense1024` (the paper does not name its pooling; global
+  average pooling here).
 """
 from __future__ import annotations
 
@@ -65,6 +67,7 @@ def TransferClassifier(
     hidden_units: int | None = None,
     dropout: float = 0.0,
     average_pooling_only: bool = False,
+    pool_size: int | None = None,
     classifier_activation: str | None = "softmax",
     name: str | None = None,
 ) -> keras.Model:
@@ -79,6 +82,8 @@ def TransferClassifier(
     :param hidden_units: Units of an optional Dense(relu) layer between pooling and classifier (study 003).
     :param dropout: Dropout rate after the hidden layer (only with ``hidden_units``).
     :param average_pooling_only: Replace every max pooling in the backbone by average pooling (study 002).
+    :param pool_size: None for global average pooling; an integer for ``AveragePooling2D(pool_size)`` and
+        flatten instead (the Keras COVID-19 template study 003 follows uses 4 on VGG16's 7x7 map).
     :param classifier_activation: ``"softmax"`` or ``None`` for logits.
     :param name: Model name; defaults to ``"<backbone>_transfer"``.
     """
@@ -92,6 +97,8 @@ def TransferClassifier(
         raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
     if dropout and hidden_units is None:
         raise ValueError("dropout applies after the hidden layer: give hidden_units as well.")
+    if pool_size is not None and (not isinstance(pool_size, int) or pool_size < 1):
+        raise ValueError(f"pool_size must be a positive integer or None, got {pool_size!r}.")
 
     inputs, preprocessed = rgb_imagenet_input(input_shape, backbone)
     base = _backbone(backbone, input_shape, weights)
@@ -99,7 +106,14 @@ def TransferClassifier(
         base = replace_max_pooling(base)
     base.trainable = not freeze_backbone
     features = base(preprocessed, training=False if freeze_backbone else None)
-    h = keras.layers.GlobalAveragePooling2D(name="avg_pool")(features)
+    if pool_size is None:
+        h = keras.layers.GlobalAveragePooling2D(name="avg_pool")(features)
+    elif min(features.shape[1:3]) < pool_size:
+        raise ValueError(f"pool_size {pool_size} exceeds the backbone's {features.shape[1]}x{features.shape[2]} "
+                         f"feature map at input {input_shape}.")
+    else:
+        h = keras.layers.AveragePooling2D(pool_size, name="avg_pool")(features)
+        h = keras.layers.Flatten(name="flatten")(h)
     if hidden_units is not None:
         h = keras.layers.Dense(hidden_units, activation="relu", name="hidden")(h)
         if dropout:
@@ -146,12 +160,19 @@ def VGG16Dense64(
     input_shape: tuple[int, int, int] = (224, 224, 3),
     classes: int = 2,
     weights: WeightsArg = None,
+    freeze_backbone: bool = False,
+    pool_size: int | None = None,
     classifier_activation: str | None = "softmax",
 ) -> keras.Model:
-    """Study 003: VGG16 + global average pooling + Dense(64, relu) + Dropout(0.5) + softmax."""
+    """Study 003: VGG16 + average pooling + Dense(64, relu) + Dropout(0.5) + softmax.
+
+    The paper states neither whether VGG16 was frozen nor the pooling window; the Keras COVID-19 template
+    whose head it describes freezes the backbone and pools with a 4x4 window (``freeze_backbone=True,
+    pool_size=4``), which on the 7x7 map of a 224x224 image averages only its top-left 4x4 corner.
+    """
     return TransferClassifier(
-        "vgg16", input_shape, classes, weights, hidden_units=64, dropout=0.5,
-        classifier_activation=classifier_activation, name="vgg16_dense64",
+        "vgg16", input_shape, classes, weights, freeze_backbone=freeze_backbone, hidden_units=64, dropout=0.5,
+        pool_size=pool_size, classifier_activation=classifier_activation, name="vgg16_dense64",
     )
 
 

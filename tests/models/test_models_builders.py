@@ -109,6 +109,20 @@ def test_study003_heads_have_the_papers_layers():
     assert vgg.get_layer("backbone").trainable
 
 
+def test_study003_vgg16_template_head_pools_a_4x4_window_of_a_frozen_backbone():
+    model = build_model("vgg16_dense64", 2, (128, 128, 3), freeze_backbone=True, pool_size=4)
+    feature_map = model.get_layer("avg_pool").input
+    assert feature_map.shape[1:] == (4, 4, 512)
+    assert model.get_layer("flatten").output.shape[-1] == 512
+    assert {v.path.split("/")[0] for v in model.trainable_variables} == {"hidden", "predictions"}
+    features = keras.Model(model.input, feature_map)
+    x = np.random.default_rng(5).uniform(0, 255, (2, 128, 128, 3)).astype(np.float32)
+    pooled = keras.Model(model.input, model.get_layer("flatten").output).predict(x, verbose=0)
+    np.testing.assert_allclose(pooled, features.predict(x, verbose=0).mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="pool_size 4 exceeds"):
+        build_model("vgg16_dense64", 2, (96, 96, 3), pool_size=4)
+
+
 @pytest.mark.slow
 def test_study003_inception_backbone_is_frozen():
     model = build_model("inception_v3_dense1024", 2, (75, 75, 3))
@@ -129,7 +143,7 @@ def test_from_scratch_models_use_a_single_channel_and_rescale():
 
 def test_registry_lists_every_study_and_rejects_unknown_names():
     models = available_models()
-    for study in ("001", "002", "003", "004"):
+    for study in ("000", "001", "002", "003", "004"):
         assert any(description.startswith(f"study {study}") for description in models.values())
     assert sum(d.startswith("study 001") for d in models.values()) == 7
     with pytest.raises(ValueError, match="Unknown model"):

@@ -1,4 +1,5 @@
-"""train(): a short run lowers the loss, records history and best checkpoint, and resumes after interruption."""
+"""train(): a short run lowers the loss, records history and best checkpoint, resumes after interruption, and
+applies class weights, per-step decay and plateau reductions."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from art_medical.models import SmallCNN, get_recipe, train
+from art_medical.models.pipeline import stratified_split
 
 
 class _Interrupt(keras.callbacks.Callback):
@@ -84,3 +86,32 @@ def test_train_rejects_mismatched_images(phantoms, tmp_path):
     model = SmallCNN(input_shape=(16, 16, 1), classes=3, filters=4)
     with pytest.raises(ValueError, match="do not fit"):
         train(model, x, y, "study003", tmp_path, verbose=0)
+
+
+def test_class_weighted_loss_is_the_batch_mean_of_weighted_cross_entropy(phantoms, tmp_path):
+    x, y, _ = phantoms
+    weights = (1.0, 2.0, 12.0)
+    # One batch holds the whole training split, so the logged loss is that batch's loss before the update.
+    recipe = _recipe(1).replace(batch_size=512, class_weights=weights, validation_fraction=0.25)
+    _, history = train(_model, x, y, recipe, tmp_path / "weighted", verbose=0)
+    x_train, y_train, _, _ = stratified_split(np.asarray(x, np.float32), y, 0.25, seed=0)
+    probabilities = _model().predict(x_train, verbose=0)
+    cross_entropy = -np.log(probabilities[np.arange(len(y_train)), y_train])
+    expected = np.mean(np.asarray(weights)[y_train] * cross_entropy)
+    assert history[0]["loss"] == pytest.approx(expected, rel=1e-5)
+    assert abs(expected - cross_entropy.mean()) > 0.1  # the weights matter here
+    with pytest.raises(ValueError, match="2 class weights"):
+        train(_model, x, y, _recipe(1).replace(class_weights=(1.0, 2.0)), tmp_path / "bad", verbose=0)
+
+
+def test_step_decay_and_plateau_reduction_set_the_recorded_rates(phantoms, tmp_path):
+    x, y, _ = phantoms
+    decay = get_recipe("study003").replace(epochs=2, batch_size=16, validation_fraction=0.25)
+    _, history = train(_model, x, y, decay, tmp_path / "decay", verbose=0)
+    steps = int(np.ceil(len(x) * 0.75 / 16))
+    expected = [1e-3 / (1 + decay.lr_decay * steps * epoch) for epoch in (1, 2)]
+    assert [row["learning_rate"] for row in history] == pytest.approx(expected, rel=1e-6)
+    # A rate too small to change the validation loss: each epoch without improvement halves it (patience 1).
+    plateau = _recipe(3).replace(learning_rate=1e-12, plateau_factor=0.5, plateau_patience=1)
+    _, history = train(_model, x, y, plateau, tmp_path / "plateau", verbose=0)
+    assert [row["learning_rate"] for row in history] == pytest.approx([1e-12, 1e-12, 5e-13], rel=1e-6)
