@@ -188,6 +188,10 @@ RECIPES: dict[str, TrainingRecipe] = {
                "Keras COVID-19 X-ray template (INIT_LR 1e-3, EPOCHS 25, BS 8) whose head and optimizer the paper "
                "describes; that template also rotates by up to 15 deg, which the paper does not mention.",
     ),
+    "phantoms": TrainingRecipe(
+        name="phantoms", optimizer="adam", learning_rate=1e-3, batch_size=8, epochs=20, validation_fraction=0.25,
+        source="art_medical's demo and smoke runs: tiny models learning the synthetic phantoms in seconds (no study)",
+    ),
     "study004": TrainingRecipe(
         name="study004", optimizer="sgd", learning_rate=1e-2, batch_size=64, epochs=200,
         source="Study 004, sec. III: SGD, 200 epochs, batch 64, 10 % validation split of the training part; "

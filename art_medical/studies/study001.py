@@ -17,9 +17,6 @@ from art_medical.studies.registry import StudyDefinition
 from art_medical.studies.uap import UAPStudyRun
 from art_medical.studies.uap_config import parse_uap_config
 
-SMOKE_TRAINING = {"epochs": 20, "batch_size": 8, "optimizer": "adam", "learning_rate": 1e-3, "schedule": None,
-                  "optimizer_options": {}, "augment": False, "validation_fraction": 0.25}
-"""Tiny models learn the phantoms in seconds with Adam; the study's SGD schedule needs its 50 epochs."""
 TRAIN_PER_CLASS, TEST_PER_CLASS = 60, 20
 
 
@@ -40,7 +37,7 @@ def smoke() -> tuple[dict[str, Any], Callable[[Path], None]]:
             "cnn8": {"architecture": "small_cnn", "options": {"filters": 8}, "title": "SmallCNN-8"},
             "cnn16": {"architecture": "small_cnn", "options": {"filters": 16}, "title": "SmallCNN-16"},
         },
-        "training": {"recipe": "study001", "overrides": SMOKE_TRAINING},
+        "training": {"recipe": "phantoms"},
         "uap": {"zetas": [0.04, 0.08], "norms": ["2", "inf"], "fgsm_eps": 2.0, "max_iter": 3, "uap_images": 60,
                 "xi_channels": "first", "strip_images": 3},
         "transfer": {"zetas": [0.08], "norms": ["2", "inf"]},

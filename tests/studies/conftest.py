@@ -12,9 +12,7 @@ TINY = {
     "datasets": {"phantoms": {"loader": "phantoms", "targets": ["covid"],
                               "options": {"n_train_per_class": 40, "n_test_per_class": 10, "size": 32}}},
     "models": {"cnn": {"architecture": "small_cnn", "options": {"filters": 16}, "title": "SmallCNN"}},
-    "training": {"recipe": "study003", "overrides": {
-        "optimizer": "adam", "learning_rate": 2e-3, "schedule": None, "optimizer_options": {}, "epochs": 15,
-        "batch_size": 8, "validation_fraction": 0.25, "augment": False}},
+    "training": {"recipe": "phantoms", "overrides": {"learning_rate": 2e-3, "epochs": 15}},
     "uap": {"zetas": [0.06], "norms": ["inf"], "fgsm_eps": 3.0, "max_iter": 2, "uap_images": 60,
             "strip_images": 2},
 }

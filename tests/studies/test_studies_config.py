@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from art_medical.data import catalog
 from art_medical.demo import DEFINITION as DEMO
-from art_medical.studies import ConfigError, read_config, run_protocol
+from art_medical.studies import CONFIG_FOLDER, STUDIES, ConfigError, read_config, run_protocol
 from art_medical.studies.uap_config import parse_uap_config
 
 
@@ -80,3 +81,21 @@ def test_a_dataset_on_disk_needs_a_data_root_that_exists(tiny_config, tmp_path):
         run_protocol(DEMO, tiny_config, tmp_path / "run", progress=False)
     with pytest.raises(FileNotFoundError, match=r"datasets\.cxr: dataset folder not found: .*nowhere/cxr"):
         run_protocol(DEMO, tiny_config, tmp_path / "run", data_root=tmp_path / "nowhere", progress=False)
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_FOLDER.glob("*.yaml")), ids=lambda path: path.stem)
+def test_shipped_configurations_are_valid_and_at_the_papers_values(path):
+    raw = read_config(path)
+    definition = STUDIES[raw["study"]]
+    assert path.name in definition.configs
+    config = definition.parse(raw, path.parent)
+    for dataset in config.datasets:
+        classes = catalog.get_loader(dataset.loader).classes(path.parent, dataset.options)
+        assert set(dataset.targets or ()) <= set(classes)
+    assert config.uap.algorithm == "exact" and config.uap.max_iter == 15 and config.uap.uap_images is None
+    if config.study == "000":  # FGSM eps 0.001 on [0, 1]; zeta 1 % and 2 %; R_f against the labels
+        assert config.uap.fgsm_eps == pytest.approx(0.001 * 255) and config.uap.zetas == (0.01, 0.02)
+        assert config.fooling_rate == "labels" and config.recipe == "covidnet"
+    else:  # FGSM eps 0.0024 on (x - 128) / 128
+        assert config.uap.fgsm_eps == pytest.approx(0.0024 * 128) and config.fooling_rate == "predictions"
+        assert len(config.models) == 7 and config.recipe == "study001"
