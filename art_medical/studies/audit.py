@@ -15,7 +15,8 @@ from typing import Any
 from art_medical.studies.config import ConfigError
 from art_medical.studies.registry import StudyDefinition, StudyResult, run_protocol
 from art_medical.studies.uap import UAPStudyRun
-from art_medical.studies.uap_config import INPUT_SCALES, parse_uap_config
+from art_medical.studies.specs import INPUT_SCALES
+from art_medical.studies.uap_config import parse_uap_config
 
 
 def _model_facts(model_path: Path) -> tuple[tuple[int, ...], Any]:

@@ -19,21 +19,17 @@ import hashlib
 import logging
 import random
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from art_medical import metrics
-from art_medical.studies import datasets
 from art_medical.studies.cells import Cell, make_key
-from art_medical.studies.config import ConfigError
-from art_medical.studies.protocol import ProtocolRun
-from art_medical.studies.uap_config import INPUT_SCALES, NORMS, ModelSpec, UAPStudyConfig
+from art_medical.studies.protocol import MODEL_FILE, ProtocolRun
+from art_medical.studies.uap_config import NORMS, UAPStudyConfig
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "model.keras"
 CHANCE_MARGIN = 0.1
 """Clean accuracy within this of chance (1 / classes, or the majority share) draws a warning."""
 
@@ -90,14 +86,11 @@ class UAPStudyRun(ProtocolRun):
         cells: list[Cell] = []
         for dataset in config.datasets:
             for model in config.models:
-                model_key = make_key("model", dataset.name, model.name)
+                model_cell = self.model_cell(dataset.name, model)
                 clean_key = make_key("clean", dataset.name, model.name)
-                if model.file is None:
-                    cells.append(Cell(model_key, "train", self._train_params(dataset.name, model), gpu=True))
-                else:
-                    cells.append(Cell(model_key, "load", {"dataset": dataset.name, "model": model.name,
-                                                          "file": model.file, "input_scale": model.input_scale}))
-                cells.append(Cell(clean_key, "clean", self._base(dataset.name, model.name), (model_key,), gpu=True))
+                cells.append(model_cell)
+                cells.append(Cell(clean_key, "clean", self._base(dataset.name, model.name), (model_cell.key,),
+                                  gpu=True))
                 for norm in uap.norms:
                     for zeta in uap.zetas:
                         random_key = self.random_key(dataset.name, model.name, norm, zeta)
@@ -124,16 +117,6 @@ class UAPStudyRun(ProtocolRun):
         spec = self.config.dataset(dataset)
         return spec.targets if spec.targets is not None else self.class_names(dataset)
 
-    def class_names(self, dataset: str) -> tuple[str, ...]:
-        """The dataset's class names, read without loading images."""
-        spec = self.config.dataset(dataset)
-
-        def build() -> tuple[str, ...]:
-            root = datasets.dataset_root(spec.path, self.data_root, spec.loader, f"datasets.{dataset}")
-            return datasets.class_names(spec.loader, root, spec.options)
-
-        return self.cached(("classes", dataset), build)
-
     @staticmethod
     def random_key(dataset: str, model: str, norm: str, zeta: float) -> str:
         return make_key("random", dataset, model, f"p{norm}", f"zeta{zeta:g}")
@@ -149,12 +132,6 @@ class UAPStudyRun(ProtocolRun):
             "dataset": dataset, "model": model, "loader": spec.loader, "data_path": spec.path,
             "data_options": spec.options, "seed": self.config.seed, "uap_images": uap.uap_images,
             "xi_channels": uap.xi_channels,
-        }
-
-    def _train_params(self, dataset: str, model: ModelSpec) -> dict[str, Any]:
-        return {
-            **self._base(dataset, model.name), "architecture": model.architecture, "weights": model.weights,
-            "options": model.options, "recipe": self.config.recipe, "overrides": self.config.recipe_overrides,
         }
 
     def _attack_params(self) -> dict[str, Any]:
@@ -204,113 +181,21 @@ class UAPStudyRun(ProtocolRun):
                           "uaps_per_round": retraining.uaps_per_round, "epochs": retraining.epochs,
                           "ratio": retraining.ratio, "learning_rate": retraining.learning_rate,
                           "recipe": self.config.recipe, "overrides": self.config.recipe_overrides}
-                needs = (make_key("model", dataset, model), make_key("clean", dataset, model))
+                needs = (self.model_key(dataset, model), make_key("clean", dataset, model))
                 cells.append(Cell(key, "retrain", params, needs, gpu=True))
         return cells
 
     # ---- checks before any work ------------------------------------------------------------------------
 
     def check_data(self) -> None:
-        """Class names against targets and saved models; loaders' folders exist. No image is decoded."""
+        """Saved models' classes, target classes of the UAPs and of retraining: no image is decoded."""
+        super().check_data()
         for spec in self.config.datasets:
-            classes = self.class_names(spec.name)
-            where = f"datasets.{spec.name}.targets"
-            _known(where, spec.targets or (), classes)
+            self.check_classes(f"datasets.{spec.name}.targets", spec.targets or (), spec.name)
             if self.config.retraining is not None and spec.name in self.config.retraining.datasets:
                 targets = [a.target for a in self.config.retraining.attacks
                            if a.target is not None and a.dataset in (None, spec.name)]
-                _known("retraining.attacks[].target", targets, classes)
-            for model in self.config.models:
-                if model.file is not None:
-                    self._check_saved_model(model, classes)
-
-    def _check_saved_model(self, model: ModelSpec, classes: tuple[str, ...]) -> None:
-        from art_medical.models import load_model_card
-
-        card = None
-        try:
-            card = load_model_card(model.file)
-        except FileNotFoundError:
-            pass
-        named = model.classes or (tuple(card.classes) if card is not None else None)
-        if named is not None and tuple(named) != tuple(classes):
-            raise ConfigError(
-                f"models.{model.name}: the model's classes {list(named)} (in output order) differ from the data's "
-                f"{list(classes)}; pass the data's classes in the model's output order."
-            )
-
-    # ---- models ---------------------------------------------------------------------------------------
-
-    def model(self, dataset: str, model: str):
-        """The Keras model of ``model/<dataset>/<model>``, loaded once per process."""
-        def build():
-            from art_medical.models import load_model
-
-            spec = self.config.model(model)
-            path = Path(spec.file) if spec.file else self.artifact(make_key("model", dataset, model), MODEL_FILE)
-            try:
-                keras_model, _ = load_model(path)
-            except (ValueError, OSError) as error:
-                fix = ("restore the file" if spec.file else
-                       f"delete the folder {path.parent} to train the model again, or restore the file")
-                raise ValueError(f"The model file {path} cannot be loaded ({error}); {fix}.") from error
-            return keras_model
-
-        return self.cached(("model", dataset, model), build)
-
-    def classifier(self, dataset: str, model: str, keras_model=None):
-        """The ART classifier (0-255 pixels in) of a model; ``keras_model`` overrides the stored one."""
-        from art_medical.models import to_art
-
-        preprocessing = INPUT_SCALES[self.config.model(model).input_scale]
-
-        def build():
-            return to_art(keras_model if keras_model is not None else self.model(dataset, model),
-                          clip_values=(0.0, 255.0), batch_size=max(self.config.uap.batch_size, 32),
-                          preprocessing=preprocessing)
-
-        if keras_model is not None:
-            return build()
-        return self.cached(("classifier", dataset, model), build)
-
-    def cell_train(self, cell: Cell) -> dict[str, Any]:
-        """Build and train the architecture with the recipe; keep the checkpoint chosen on validation."""
-        import keras
-
-        from art_medical.models import ModelCard, build_model, get_recipe, load_model, save_model, train
-
-        p = cell.params
-        data = self.dataset(p["dataset"])
-        folder = self.folder.cell_dir(cell.key)
-        recipe = get_recipe(p["recipe"]).replace(**p["overrides"])
-        training_dir = folder / "training"
-        if not _training_finished(training_dir, recipe.epochs):
-            keras.utils.set_random_seed(p["seed"])  # before the model is built: same config, same numbers
-            model = build_model(p["architecture"], len(data.class_names), data.train.x.shape[1:],
-                                weights=p["weights"], **p["options"])
-            train(model, data.train.x, data.train.y, recipe, training_dir, seed=p["seed"], verbose=0,
-                  extra_callbacks=[_epoch_bar(recipe.epochs, cell.key)])
-        best, _ = load_model(training_dir / "best.keras")
-        info = _read_json(training_dir / "best.json")
-        history = _read_json(training_dir / "history.json")
-        card = ModelCard(
-            architecture=p["architecture"], input_shape=tuple(data.train.x.shape[1:]), classes=list(data.class_names),
-            recipe=recipe.to_dict(), data=f"{p['loader']}({p['data_path']}), {len(data.train.y)} training images",
-            metrics={info["monitor"]: info["value"], "best_epoch": info["epoch"]}, study=self.config.study,
-        )
-        save_model(best, folder / MODEL_FILE, card)
-        return {
-            "dataset": p["dataset"], "model": p["model"], "architecture": p["architecture"],
-            "train_images": int(len(data.train.y)), "epochs": len(history), "best_epoch": info["epoch"],
-            info["monitor"]: info["value"], "final_train_accuracy": history[-1].get("accuracy"),
-        }
-
-    def cell_load(self, cell: Cell) -> dict[str, Any]:
-        """A saved model attacked as it is: check that it loads; record what it is."""
-        model = self.model(cell.params["dataset"], cell.params["model"])
-        return {"file": cell.params["file"], "input_shape": list(model.input_shape[1:]),
-                "outputs": int(model.output_shape[-1]), "input_scale": cell.params["input_scale"],
-                "sha256": _file_hash(Path(cell.params["file"]))}
+                self.check_classes("retraining.attacks[].target", targets, spec.name)
 
     # ---- clean predictions and norms ------------------------------------------------------------------
 
@@ -485,7 +370,7 @@ class UAPStudyRun(ProtocolRun):
         p = cell.params
         data = self.dataset(p["dataset"])
         clean = self.clean(p["dataset"], p["model"])
-        model_path = self.artifact(make_key("model", p["dataset"], p["model"]), MODEL_FILE)
+        model_path = self.artifact(self.model_key(p["dataset"], p["model"]), MODEL_FILE)
         model, _ = load_model(model_path)
         recipe = get_recipe(p["recipe"]).replace(**p["overrides"])
         learning_rate = p["learning_rate"] or recipe.learning_rate_at(recipe.epochs)
@@ -522,12 +407,6 @@ class UAPStudyRun(ProtocolRun):
         return write_uap_report(self, outcome)
 
 
-def _known(where: str, names, classes: tuple[str, ...]) -> None:
-    unknown = [name for name in names if name not in classes]
-    if unknown:
-        raise ConfigError(f"{where}: unknown class(es) {unknown}; the data's classes are {list(classes)}.")
-
-
 def _class_index(classes: tuple[str, ...], name: str) -> int:
     if name not in classes:
         raise ValueError(f"Unknown class {name!r}; the classes are {list(classes)}.")
@@ -536,31 +415,3 @@ def _class_index(classes: tuple[str, ...], name: str) -> int:
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def _read_json(path: Path) -> Any:
-    from art_medical.reports import read_json
-
-    return read_json(path)
-
-
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
-def _training_finished(training_dir: Path, epochs: int) -> bool:
-    """Whether an earlier attempt finished every epoch (its best checkpoint is kept)."""
-    history = training_dir / "history.json"
-    if not (history.exists() and (training_dir / "best.keras").exists()):
-        return False
-    return len(_read_json(history)) >= epochs
-
-
-def _epoch_bar(epochs: int, key: str):
-    from tqdm.keras import TqdmCallback
-
-    return TqdmCallback(epochs=epochs, verbose=0, desc=f"training {key}", leave=False)

@@ -7,62 +7,25 @@ random controls) and, optionally, transferability across models and adversarial 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from art_medical.models import RECIPES, available_models
 from art_medical.studies.config import ConfigError, Section, check_number
-from art_medical.studies.datasets import LOADERS, check_dataset_spec
+from art_medical.studies.specs import COMMON_KEYS, DatasetSpec, ModelSpec, StudyConfig, parse_common
 
 NORMS: dict[str, float] = {"2": 2.0, "inf": np.inf}
 ALGORITHMS = ("exact", "batched")
 FOOLING_RATES = ("predictions", "labels")
-INPUT_SCALES: dict[str, tuple[float, float] | None] = {"0-255": None, "0-1": (0.0, 255.0), "-1-1": (127.5, 127.5)}
-"""What a model takes -> the ART preprocessing (mean, std) that maps 0-255 pixels to it: (x - mean) / std."""
 
-_TOP = ("study", "title", "seed", "fooling_rate", "datasets", "models", "training", "uap", "transfer", "retraining")
-_DATASET = ("loader", "path", "options", "title", "targets")
-_MODEL = ("architecture", "weights", "options", "file", "input_scale", "title", "classes")
-_TRAINING = ("recipe", "overrides")
+_TOP = COMMON_KEYS + ("fooling_rate", "uap", "transfer", "retraining")
 _UAP = ("algorithm", "zetas", "norms", "nontargeted", "targeted", "fgsm_eps", "max_iter", "delta", "uap_images",
         "xi_channels", "batch_size", "strip_images", "step_size")
 _TRANSFER = ("zetas", "norms", "targeted")
 _RETRAINING = ("datasets", "models", "attacks", "rounds", "uaps_per_round", "epochs", "ratio", "learning_rate")
 _RETRAIN_ATTACK = ("dataset", "target", "norm", "zeta")
-
-
-@dataclass(frozen=True)
-class DatasetSpec:
-    """A dataset of the grid: its loader (``art_medical.data``), its folder below the data root, the loader's
-    options, a display title and the target classes of the targeted UAPs (``None``: every class)."""
-
-    name: str
-    loader: str
-    path: str = "."
-    options: dict[str, Any] = field(default_factory=dict)
-    title: str = ""
-    targets: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model of the grid: a registry ``architecture`` trained here, or a saved ``file`` attacked as it is.
-
-    ``input_scale`` says what the model takes: raw pixels on 0-255 (this package's models), on [0, 1] or on
-    [-1, 1]; the attacks always work on 0-255 pixels. ``classes`` names the model's outputs (saved models without a card).
-    """
-
-    name: str
-    architecture: str | None = None
-    weights: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    file: str | None = None
-    input_scale: str = "0-255"
-    title: str = ""
-    classes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,30 +88,13 @@ class RetrainingSettings:
 
 
 @dataclass(frozen=True)
-class UAPStudyConfig:
-    """A checked configuration of the UAP protocol."""
+class UAPStudyConfig(StudyConfig):
+    """A checked configuration of the UAP protocol: the shared sections, the UAP grid, transfer and retraining."""
 
-    study: str
-    title: str
-    seed: int
-    fooling_rate: str
-    datasets: tuple[DatasetSpec, ...]
-    models: tuple[ModelSpec, ...]
-    recipe: str
-    recipe_overrides: dict[str, Any]
     uap: UAPSettings
+    fooling_rate: str = "predictions"
     transfer: TransferSettings | None = None
     retraining: RetrainingSettings | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The configuration as JSON values (stored in ``study.json``)."""
-        return asdict(self)
-
-    def dataset(self, name: str) -> DatasetSpec:
-        return next(spec for spec in self.datasets if spec.name == name)
-
-    def model(self, name: str) -> ModelSpec:
-        return next(spec for spec in self.models if spec.name == name)
 
 
 def parse_uap_config(raw: dict[str, Any], study: str, base_dir: Path | None = None) -> UAPStudyConfig:
@@ -159,98 +105,15 @@ def parse_uap_config(raw: dict[str, Any], study: str, base_dir: Path | None = No
     :param base_dir: Folder that relative ``weights`` / ``file`` paths are resolved against.
     """
     top = Section(raw, "", _TOP)
-    declared = top.raw("study")
-    if declared is not None and str(declared) != study:
-        raise ConfigError(f"study: the configuration is for study {declared!r}, but it is run as study {study!r}.")
-    seed = top.number("seed", 0, integer=True, low=0)
-    datasets = _datasets(top)
-    models = _models(top, base_dir)
-    training = top.section("training", _TRAINING)
-    recipe = training.string("recipe", "study001", choices=RECIPES)
-    overrides = training.section("overrides", list(RECIPES[recipe].to_dict()))
+    common = parse_common(top, study, base_dir, default_recipe="study001")
     uap = _uap(top.section("uap", _UAP))
-    config = UAPStudyConfig(
-        study=study,
-        title=top.string("title", f"Study {study}") or "",
-        seed=int(seed),
-        fooling_rate=top.string("fooling_rate", "predictions", choices=FOOLING_RATES) or "predictions",
-        datasets=datasets,
-        models=models,
-        recipe=recipe or "study001",
-        recipe_overrides=overrides.mapping,
+    return UAPStudyConfig(
+        **common,
         uap=uap,
+        fooling_rate=top.string("fooling_rate", "predictions", choices=FOOLING_RATES) or "predictions",
         transfer=_transfer(top, uap) if top.has("transfer") else None,
-        retraining=_retraining(top, datasets, models) if top.has("retraining") else None,
+        retraining=_retraining(top, common["datasets"], common["models"]) if top.has("retraining") else None,
     )
-    return config
-
-
-def _datasets(top: Section) -> tuple[DatasetSpec, ...]:
-    raw = top.required("datasets")
-    if not isinstance(raw, dict) or not raw:
-        raise ConfigError("datasets must map dataset names to {loader: ..., path: ..., options: ...}.")
-    specs = []
-    for name, entry in raw.items():
-        section = Section(entry, f"datasets.{name}", _DATASET)
-        loader = section.string("loader", choices=LOADERS)
-        if loader is None:
-            raise ConfigError(f"datasets.{name}.loader is required; choose from {sorted(LOADERS)}.")
-        targets = section.raw("targets")
-        spec = DatasetSpec(
-            name=str(name),
-            loader=loader,
-            path=str(section.raw("path", ".")),
-            options=section.section("options", LOADERS[loader]).mapping,
-            title=section.string("title", str(name)) or str(name),
-            targets=None if targets in (None, "all") else section.strings("targets", ()),
-        )
-        check_dataset_spec(spec.loader, spec.options, f"datasets.{name}.options")
-        specs.append(spec)
-    return tuple(specs)
-
-
-def _models(top: Section, base_dir: Path | None) -> tuple[ModelSpec, ...]:
-    raw = top.required("models")
-    if not isinstance(raw, dict) or not raw:
-        raise ConfigError("models must map model names to {architecture: ...} or {file: ...}.")
-    specs = []
-    for name, entry in raw.items():
-        section = Section(entry, f"models.{name}", _MODEL)
-        architecture = section.string("architecture", choices=available_models())
-        file = section.string("file")
-        if (architecture is None) == (file is None):
-            raise ConfigError(f"models.{name}: give either architecture (a model trained here) or file (a saved "
-                              "model to attack), not both or neither.")
-        weights = section.raw("weights")
-        if weights is not None and weights != "imagenet":
-            weights = _resolve(weights, base_dir, f"models.{name}.weights")
-        classes = section.raw("classes")
-        specs.append(ModelSpec(
-            name=str(name),
-            architecture=architecture,
-            weights=weights,
-            options=section.section("options", _any_key(section.raw("options"))).mapping,
-            file=None if file is None else _resolve(file, base_dir, f"models.{name}.file"),
-            input_scale=section.string("input_scale", "0-255", choices=INPUT_SCALES) or "0-255",
-            title=section.string("title", str(name)) or str(name),
-            classes=None if classes is None else section.strings("classes", ()),
-        ))
-    return tuple(specs)
-
-
-def _any_key(mapping: Any) -> list[str]:
-    return list(mapping) if isinstance(mapping, dict) else []
-
-
-def _resolve(path: Any, base_dir: Path | None, where: str) -> str:
-    if not isinstance(path, str):
-        raise ConfigError(f"{where} must be a file path, got {path!r}.")
-    resolved = Path(path).expanduser()
-    if not resolved.is_absolute() and base_dir is not None:
-        resolved = base_dir / resolved
-    if not resolved.is_file():
-        raise FileNotFoundError(f"{where}: file not found: {resolved}")
-    return str(resolved.resolve())
 
 
 def _uap(section: Section) -> UAPSettings:

@@ -6,7 +6,6 @@ import csv
 import io
 import shutil
 
-import numpy as np
 import pytest
 
 from art_medical.cli import main
