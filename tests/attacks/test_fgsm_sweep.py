@@ -83,7 +83,7 @@ def test_float64_input_equals_art(trained_cnn, phantoms):
 def test_pixel_scale_takes_budgets_as_given(trained_cnn, phantoms):
     x, y, _ = phantoms
     classifier = to_art(trained_cnn)
-    x_sweep = FastGradientSweep(classifier, (0.5, 3.0), eps_scale="pixel", verbose=False).generate(x, y)
+    x_sweep = FastGradientSweep(classifier, np.array([0.5, 3.0]), eps_scale="pixel", verbose=False).generate(x, y)
     np.testing.assert_array_equal(x_sweep[1], _art_fgsm(classifier, x, y, 3.0, 32))
     np.testing.assert_array_equal(x_sweep[0], _art_fgsm(classifier, x, y, 0.5, 32))
 
@@ -158,6 +158,7 @@ def test_bad_input_names_the_problem(trained_cnn, binary_art_classifier, phantom
         ({"epsilons": (0.001, float("nan"))}, "non-negative"),
         ({"epsilons": ()}, "non-empty"),
         ({"epsilons": 0.01}, "non-empty"),
+        ({"epsilons": np.zeros((2, 2))}, "non-empty"),
         ({"epsilons": ("0.1",)}, "numbers"),
         ({"eps_scale": "percent"}, "eps_scale"),
         ({"batch_size": 0}, "batch_size"),

@@ -109,7 +109,7 @@ class FastGradientSweep(EvasionAttack):
     def __init__(
         self,
         estimator,
-        epsilons: Sequence[float] = STUDY003_TABLE4_EPSILONS,
+        epsilons: Sequence[float] | np.ndarray = STUDY003_TABLE4_EPSILONS,
         eps_scale: EpsScale = "unit",
         batch_size: int = 32,
         verbose: bool = True,
@@ -215,7 +215,10 @@ class FastGradientSweep(EvasionAttack):
 
     def _check_params(self) -> None:
         check_eps_scale(self.eps_scale)
-        if isinstance(self.epsilons, (str, bytes)) or not isinstance(self.epsilons, Sequence) or not self.epsilons:
+        is_sequence = isinstance(self.epsilons, Sequence) and not isinstance(self.epsilons, (str, bytes))
+        if not (is_sequence or (isinstance(self.epsilons, np.ndarray) and self.epsilons.ndim == 1)) or not len(
+            self.epsilons
+        ):
             raise ValueError(f"epsilons must be a non-empty sequence of budgets, got {self.epsilons!r}.")
         for eps in self.epsilons:
             if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
