@@ -57,9 +57,10 @@ def floor(classifier, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
             classifier.predict(x[start:start + batch_size], batch_size=batch_size)
 
 
-def timed(function):
+def timed(function, *args):
+    """Wall seconds of ``function(*args)`` and its result."""
     start = time.perf_counter()
-    result = function()
+    result = function(*args)
     return time.perf_counter() - start, result
 
 
@@ -90,9 +91,9 @@ def main() -> None:
         art_per_budget(classifier, x[:8], warm, args.batch_size)
         sweep(classifier, x[:8], warm, args.batch_size)
         floor(classifier, x[:8], y[:8], args.batch_size)
-        art_seconds, art_probs = timed(lambda: art_per_budget(classifier, x, labels, args.batch_size))
-        sweep_seconds, sweep_probs = timed(lambda: sweep(classifier, x, labels, args.batch_size))
-        floor_seconds, _ = timed(lambda: floor(classifier, x, y, args.batch_size))
+        art_seconds, art_probs = timed(art_per_budget, classifier, x, labels, args.batch_size)
+        sweep_seconds, sweep_probs = timed(sweep, classifier, x, labels, args.batch_size)
+        floor_seconds, _ = timed(floor, classifier, x, y, args.batch_size)
         same_labels = np.array_equal(np.argmax(art_probs, axis=-1), np.argmax(sweep_probs, axis=-1))
         accuracies = (np.argmax(sweep_probs, axis=-1) == y).mean(axis=1)
         print(f"  {name:16s} ART FGSM per budget {art_seconds:7.2f} s, sweep {sweep_seconds:6.2f} s, "

@@ -22,7 +22,7 @@ rotation, ``np.linspace(-30, 30, 1) = [-30]`` degrees; pass ``num_rotations=61``
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,14 +104,14 @@ class PresetAttack:
         return np.where(x_adv == x_unit, x, x_adv * self.input_scale + self.input_offset).astype(np.float32)
 
 
-def unit_view(classifier) -> "KerasClassifier | CompiledKerasClassifier":
+def unit_view(classifier) -> KerasClassifier | CompiledKerasClassifier:
     """The classifier seen on [0, 1]: the same model behind ``clip_values=(0, 1)`` and ART preprocessing that maps
     ``u`` to ``clip_min + u * (clip_max - clip_min)`` (``u * 255`` here) before the model.
 
     :raises ValueError: For classifiers other than ``models.to_art``'s and ART's ``KerasClassifier``, or ones with
         preprocessing of their own.
     """
-    from art_medical.models.art_estimator import CompiledKerasClassifier  # noqa: F811 (imported late: TensorFlow)
+    from art_medical.models.art_estimator import CompiledKerasClassifier  # here: importing it loads TensorFlow
 
     span = input_range(classifier.clip_values)
     low = float(np.min(classifier.clip_values[0]))

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,7 +100,7 @@ class AttackShard:
         return write_atomic(path, lambda handle: handle.write(buffer.getvalue()))
 
     @classmethod
-    def load(cls, path: str | Path) -> "AttackShard":
+    def load(cls, path: str | Path) -> AttackShard:
         """Read a shard written by :meth:`save`.
 
         :raises FileNotFoundError: If the file does not exist.
@@ -194,7 +195,7 @@ def merge_shards(shards: Sequence[AttackShard]) -> AttackShard:
         raise ValueError("No shards to merge.")
     ordered = sorted(shards, key=lambda shard: shard.start)
     first = ordered[0]
-    for previous, shard in zip(ordered, ordered[1:]):
+    for previous, shard in pairwise(ordered):
         if (shard.attack, shard.params) != (first.attack, first.params):
             raise ValueError(f"Shard [{shard.start}, {shard.stop}) was made by {shard.attack} {shard.params}, "
                              f"not {first.attack} {first.params}.")

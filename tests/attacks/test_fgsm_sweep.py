@@ -19,6 +19,7 @@ EPSILONS = STUDY003_TABLE8_EPSILONS + (0.03, 0.3)
 def rgb_two_class():
     """A second data set: 24x24 RGB phantoms, normal vs covid, and a 2-class softmax SmallCNN trained on them."""
     import keras
+
     from art_medical.data.synthetic import make_chest_xray_phantoms
     from art_medical.models import SmallCNN
 
