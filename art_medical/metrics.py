@@ -8,11 +8,14 @@ probabilities ``(N, K)``, or as single sigmoid outputs ``(N, 1)`` (label 1 where
   labels (Hirano, Koga, Takemoto 2020, study 000): :func:`fooling_rate`, :func:`fooling_rate_vs_labels`.
 - Targeted attack success rate R_s (studies 000 / 001) and its no-attack baseline:
   :func:`targeted_success_rate`, :func:`targeted_success_baseline`.
-- Mean drop of the correct-class probability (study 003): :func:`mean_probability_drop`.
+- Drop of the correct-class probability (study 003): :func:`correct_class_probability_drop` (Tables 5 and 9:
+  means over the images classified correctly both before and after the attack) and
+  :func:`mean_probability_drop` (the mean over all images).
 - UAP radius from a norm ratio, xi = zeta * mean ||x||_p (studies 000 / 001): :func:`xi_from_zeta`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -210,6 +213,51 @@ def mean_probability_drop(clean_probs: np.ndarray, adv_probs: np.ndarray, y_true
     clean = _correct_class_probability(clean_probs, true, "clean_probs")
     adv = _correct_class_probability(adv_probs, true, "adv_probs")
     return float(np.mean(clean - adv))
+
+
+@dataclass(frozen=True)
+class ProbabilityDrop:
+    """Correct-class probability before and after an attack, as study 003 reports it (Tables 5 and 9).
+
+    :ivar count: Images classified correctly both before and after the attack (the ones averaged).
+    :ivar original: Their mean correct-class probability on the clean images; None when ``count == 0``.
+    :ivar adversarial: Their mean correct-class probability on the adversarial images; None when ``count == 0``.
+    :ivar drop: ``original - adversarial``; None when ``count == 0``.
+    """
+
+    count: int
+    original: float | None
+    adversarial: float | None
+    drop: float | None
+
+
+def correct_class_probability_drop(
+    clean_probs: np.ndarray, adv_probs: np.ndarray, y_true: np.ndarray
+) -> ProbabilityDrop:
+    """Mean correct-class probability before and after the attack, and its drop, over the images classified
+    correctly both before and after (study 003: "the classification score of the corresponding adversarial image
+    x' was investigated if both x and x' were correctly classified"; Tables 5 and 9).
+
+    Unlike :func:`mean_probability_drop`, images that the attack (or the model) gets wrong are left out, so the
+    original mean changes with the budget, as in the paper's tables.
+
+    :param clean_probs: Probabilities on the clean images, ``(N, K)``, or sigmoid outputs ``(N,)`` / ``(N, 1)``.
+    :param adv_probs: Probabilities on the adversarial images, same shape.
+    :param y_true: True labels.
+    """
+    true = to_labels(y_true, "y_true")
+    if np.shape(clean_probs) != np.shape(adv_probs):
+        raise ValueError(f"clean_probs and adv_probs differ in shape: {np.shape(clean_probs)} vs {np.shape(adv_probs)}.")
+    clean = _correct_class_probability(clean_probs, true, "clean_probs")
+    adv = _correct_class_probability(adv_probs, true, "adv_probs")
+    both = (to_labels(np.asarray(clean_probs).reshape(len(true), -1), "clean_probs") == true) & (
+        to_labels(np.asarray(adv_probs).reshape(len(true), -1), "adv_probs") == true
+    )
+    count = int(np.sum(both))
+    if count == 0:
+        return ProbabilityDrop(0, None, None, None)
+    original, adversarial = float(np.mean(clean[both])), float(np.mean(adv[both]))
+    return ProbabilityDrop(count, original, adversarial, float(np.mean(clean[both] - adv[both])))
 
 
 def _check_norm(norm: Norm) -> float:

@@ -126,6 +126,32 @@ def test_mean_probability_drop_rejects_shape_mismatch():
         metrics.mean_probability_drop(np.ones((2, 3)) / 3, np.ones((2, 2)) / 2, np.array([0, 1]))
 
 
+def test_correct_class_probability_drop_averages_images_correct_before_and_after():
+    y = np.array([0, 2, 1, 1])
+    clean = np.array([[0.9, 0.05, 0.05], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1]])
+    adv = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.1, 0.8, 0.1], [0.3, 0.6, 0.1]])
+    # Image 1 is fooled, image 2 is wrong before the attack: only images 0 and 3 count.
+    drop = metrics.correct_class_probability_drop(clean, adv, y)
+    assert drop.count == 2
+    assert drop.original == pytest.approx((0.9 + 0.7) / 2)
+    assert drop.adversarial == pytest.approx((0.7 + 0.6) / 2)
+    assert drop.drop == pytest.approx((0.2 + 0.1) / 2)
+    # The mean over all images counts the fooled and the misclassified ones too.
+    assert metrics.mean_probability_drop(clean, adv, y) == pytest.approx((0.2 + 0.4 - 0.5 + 0.1) / 4)
+
+
+def test_correct_class_probability_drop_sigmoid_and_no_qualifying_image():
+    y = np.array([1, 0, 1])
+    clean, adv = np.array([0.9, 0.2, 0.7]), np.array([0.6, 0.7, 0.55])  # image 1 fooled
+    drop = metrics.correct_class_probability_drop(clean, adv, y)
+    assert (drop.count, drop.original, drop.adversarial) == (2, pytest.approx(0.8), pytest.approx(0.575))
+    assert drop.drop == pytest.approx(0.225)
+    none = metrics.correct_class_probability_drop(clean[:, None], 1.0 - clean[:, None], y)
+    assert none == metrics.ProbabilityDrop(0, None, None, None)
+    with pytest.raises(ValueError, match="differ in shape"):
+        metrics.correct_class_probability_drop(np.ones((3, 2)) / 2, clean, y)
+
+
 def test_lp_norms_per_sample():
     x = np.zeros((2, 2, 2, 1), dtype=np.float32)
     x[0, 0, 0, 0], x[0, 1, 1, 0] = 3.0, -4.0
