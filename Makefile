@@ -28,6 +28,8 @@ bench: $(STAMP)  ## speed and memory benchmarks, small sizes
 	$(PY) benchmarks/art_gradients.py --quick
 	$(PY) benchmarks/train_speed.py --quick
 	$(PY) benchmarks/data_loading.py --quick
+	$(PY) benchmarks/fgsm_sweep.py --quick
+	$(PY) benchmarks/cw_to_art.py --quick
 
 clean:
 	rm -rf $(VENV) runs
