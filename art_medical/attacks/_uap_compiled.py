@@ -10,7 +10,9 @@ perturbation run in NumPy (``tf.numpy_function``) with the operations of ART's `
 ``art.utils.projection``, so that a window of one image computes what ART computes, in the same order.
 
 With ``window=1`` every model evaluation is a batch of one, as in ART; with a larger window the predictions and
-gradients of a window are batched (float rounding then differs from ART's batch-of-one calls).
+gradients of a window are batched (float rounding then differs from ART's batch-of-one calls). An image visited under
+a perturbation that has not changed since its previous visit, which then left the perturbation unchanged, would
+leave it unchanged again (the evaluation is deterministic): it is skipped.
 """
 from __future__ import annotations
 
@@ -39,16 +41,19 @@ def cached_walk(model, key: Hashable, build: Callable[[], "CompiledFGSMWalk"]) -
 
 
 class PassResult(NamedTuple):
-    """The perturbation after a pass, the number of accepted steps, and the first evaluations of the pass.
+    """The perturbation after a pass, the number of accepted steps, the skipping state, and the first evaluations.
 
-    ``probe_*`` hold the first image of the pass that needed a step: its input ``x + noise``, the model's outputs on
-    it, the stepped image and the outputs on that (``probe_stepped`` is False when no image needed a step), and
-    ``first_*`` the input and outputs of the first image visited. They let a caller compare the compiled
-    evaluation with the estimator's own calls.
+    ``settled[i]`` is the perturbation version under which image ``i`` last left the perturbation unchanged, and
+    ``version`` the number of accepted steps so far (pass both to the next pass). ``probe_*`` hold the first image
+    of the pass that needed a step: its index and input ``x + noise``, the stepped image and the model's outputs on
+    it (``probe_stepped`` is False when no image needed a step); ``first_*`` the input and outputs of the first image
+    evaluated. They let a caller compare the compiled evaluation with the estimator's own calls.
     """
 
     noise: np.ndarray
     updates: int
+    settled: np.ndarray
+    version: int
     first_input: np.ndarray
     first_outputs: np.ndarray
     probe_stepped: bool
@@ -87,7 +92,15 @@ class CompiledFGSMWalk:
         self._function = None
 
     def run_pass(
-        self, x, order: np.ndarray, noise: np.ndarray, reference: np.ndarray, label_rows: np.ndarray, window: int
+        self,
+        x,
+        order: np.ndarray,
+        noise: np.ndarray,
+        reference: np.ndarray,
+        label_rows: np.ndarray,
+        window: int,
+        settled: np.ndarray,
+        version: int,
     ) -> PassResult:
         """Visit ``x[order]`` once and return the perturbation after the pass.
 
@@ -98,6 +111,9 @@ class CompiledFGSMWalk:
         :param label_rows: The label of each image as the inner attack receives it (float32 rows, or indices
                            for a sparse loss).
         :param window: The largest number of images evaluated together; 1 evaluates each image alone, as ART.
+        :param settled: Per image, the perturbation version under which it last left the perturbation unchanged
+                        (-1 for none); such an image is skipped while the version is the same.
+        :param version: The number of accepted steps before this pass.
         """
         if self._function is None:
             self._function = self._build()
@@ -108,9 +124,13 @@ class CompiledFGSMWalk:
             np.asarray(reference, dtype=np.int64),
             label_rows,
             np.int32(window),
+            np.asarray(settled, dtype=np.int32),
+            np.int32(version),
         )
         values = [value.numpy() for value in result]
-        return PassResult(values[0], int(values[1]), values[2], values[3], bool(values[4]), int(values[5]), *values[6:])
+        noise, updates, settled, version, first_input, first_outputs, stepped, index = values[:8]
+        return PassResult(noise, int(updates), settled, int(version), first_input, first_outputs, bool(stepped),
+                          int(index), *values[8:])
 
     def _labels(self, outputs):
         """Class indices as NumPy computes them: the first maximum; ``p >= 0.5`` for one sigmoid output."""
@@ -132,7 +152,7 @@ class CompiledFGSMWalk:
         rows_spec = tf.TensorSpec((None,) if self._sparse else (None, None), tf.float32)
 
         def forward(images):
-            return model(images, training=False)
+            return tf.cast(model(images, training=False), tf.float32)
 
         def gradient(images, rows):
             with tf.GradientTape() as tape:
@@ -160,105 +180,120 @@ class CompiledFGSMWalk:
                 tf.TensorSpec((None,), tf.int64),
                 rows_spec,
                 tf.TensorSpec((), tf.int32),
+                tf.TensorSpec((None,), tf.int32),
+                tf.TensorSpec((), tf.int32),
             ],
         )
-        def walk(x, order, noise, reference, rows, max_window):
-            n = tf.size(order)
-            blank = tf.zeros((1, *input_shape), tf.float32)
+        def walk(x, order, noise, reference, rows, max_window, settled, version):
             nb_outputs = model.output_shape[-1]
-            blank_outputs = tf.zeros((1, nb_outputs), tf.float32)
+            image_shape = tf.TensorShape((None, *input_shape))
+            outputs_shape = tf.TensorShape((None, nb_outputs))
 
-            def body(position, window, noise, updates, first_input, first_outputs, stepped, p_index, p_in, p_adv, p_out):
-                idx = order[position : position + window]
-                size = tf.size(idx)
-                clean = tf.gather(x, idx)
+            def evaluate(idx, fresh, noise, settled, version, probe):
+                """Predict the fresh images of a window, step those that need it, keep the first accepted step."""
+                have_first, first_input, first_outputs, stepped, p_index, p_in, p_adv, p_out = probe
+                images = tf.gather(idx, fresh)
+                clean = tf.gather(x, images)
                 x_in = clean + noise
-                outputs = tf.cast(forward(x_in), tf.float32)
+                image_rows = tf.gather(rows, images)
+                # The forward pass is taped: when most images need a step (always, for the single image of the
+                # exact mode) their gradients come from it, as from ART's loss_gradient.
+                with tf.GradientTape(persistent=True) as tape:
+                    tape.watch(x_in)
+                    raw_outputs = model(x_in, training=False)
+                    losses = loss_fn(image_rows, raw_outputs)
+                outputs = tf.cast(raw_outputs, tf.float32)
                 current = self._labels(outputs)
-                wanted = tf.gather(reference, idx)
+                wanted = tf.gather(reference, images)
                 needs = tf.not_equal(current, wanted) if targeted else tf.equal(current, wanted)
-                first_input = tf.cond(position == 0, lambda: x_in[:1], lambda: first_input)
-                first_outputs = tf.cond(position == 0, lambda: outputs[:1], lambda: first_outputs)
+                record = tf.logical_not(have_first)
+                first_input = tf.where(record, x_in[:1], first_input)
+                first_outputs = tf.where(record, outputs[:1], first_outputs)
                 candidates = tf.reshape(tf.where(needs), [-1])
+                size = tf.size(idx)
 
                 def no_step():
-                    return size, noise, tf.constant(0), stepped, p_index, p_in, p_adv, p_out
+                    return size, noise, tf.constant(0), (stepped, p_index, p_in, p_adv, p_out)
 
                 def step():
                     c_in = tf.gather(x_in, candidates)
-                    adv = fgsm(c_in, gradient(c_in, tf.gather(tf.gather(rows, idx), candidates)))
-                    adv_outputs = tf.cast(forward(adv), tf.float32)
+                    grads = tf.cond(
+                        3 * tf.size(candidates) >= 2 * tf.size(images),
+                        lambda: tf.gather(tape.gradient(losses, x_in), candidates),
+                        lambda: gradient(c_in, tf.gather(image_rows, candidates)),
+                    )
+                    adv = fgsm(c_in, grads)
+                    adv_outputs = forward(adv)
                     new = self._labels(adv_outputs)
                     if targeted:
                         accepted = tf.equal(new, tf.gather(wanted, candidates))
                     else:
                         accepted = tf.not_equal(new, tf.gather(current, candidates))
                     first = first_true(accepted)
-                    found = first < tf.size(accepted)
                     probe = tf.logical_not(stepped)
-                    new_p_index = tf.where(probe, tf.gather(idx, candidates[0]), p_index)
-                    new_p_in = tf.cond(probe, lambda: c_in[:1], lambda: p_in)
-                    new_p_adv = tf.cond(probe, lambda: adv[:1], lambda: p_adv)
-                    new_p_out = tf.cond(probe, lambda: adv_outputs[:1], lambda: p_out)
+                    new_probe = (
+                        tf.constant(True),
+                        tf.where(probe, tf.gather(images, candidates[0]), p_index),
+                        tf.where(probe, c_in[:1], p_in),
+                        tf.where(probe, adv[:1], p_adv),
+                        tf.where(probe, adv_outputs[:1], p_out),
+                    )
 
                     def accept():
                         at = tf.cast(candidates[first], tf.int32)
-                        return at + 1, project(adv[first : first + 1], clean[at : at + 1]), tf.constant(1)
+                        noise = project(adv[first : first + 1], clean[at : at + 1])
+                        return tf.cast(fresh[at], tf.int32) + 1, noise, tf.constant(1)
 
-                    consumed, new_noise, accepted_count = tf.cond(
-                        found, accept, lambda: (size, noise, tf.constant(0))
+                    consumed, new_noise, count = tf.cond(
+                        first < tf.size(accepted), accept, lambda: (size, noise, tf.constant(0))
                     )
-                    return (
-                        consumed, new_noise, accepted_count, tf.constant(True), new_p_index, new_p_in, new_p_adv, new_p_out
-                    )
+                    return consumed, new_noise, count, new_probe
 
-                consumed, noise, accepted_count, stepped, p_index, p_in, p_adv, p_out = tf.cond(
+                consumed, noise, count, (stepped, p_index, p_in, p_adv, p_out) = tf.cond(
                     tf.size(candidates) > 0, step, no_step
                 )
-                next_window = tf.minimum(tf.maximum(2 * consumed, 1), max_window)
-                return (
-                    position + consumed,
-                    next_window,
-                    noise,
-                    updates + accepted_count,
-                    first_input,
-                    first_outputs,
-                    stepped,
-                    p_index,
-                    p_in,
-                    p_adv,
-                    p_out,
-                )
+                # The images evaluated up to the end of the consumed part settle under this version (the accepted
+                # one too: the version changes with it).
+                done = tf.boolean_mask(images, fresh < tf.cast(consumed, fresh.dtype))
+                settled = tf.tensor_scatter_nd_update(settled, done[:, None], tf.fill(tf.shape(done), version))
+                probe = (tf.constant(True), first_input, first_outputs, stepped, p_index, p_in, p_adv, p_out)
+                return consumed, noise, count, settled, probe
 
-            loop_vars = (
-                tf.constant(0),
-                max_window,
-                noise,
-                tf.constant(0),
-                blank,
-                blank_outputs,
-                tf.constant(False),
-                tf.constant(0),
-                blank,
-                blank,
-                blank_outputs,
+            def body(position, window, noise, updates, settled, version, probe):
+                idx = order[position : position + window]
+                fresh = tf.reshape(tf.where(tf.not_equal(tf.gather(settled, idx), version)), [-1])
+                consumed, noise, count, settled, probe = tf.cond(
+                    tf.size(fresh) > 0,
+                    lambda: evaluate(idx, fresh, noise, settled, version, probe),
+                    lambda: (tf.size(idx), noise, tf.constant(0), settled, probe),
+                )
+                # After an accepted step the next window is as long as the part consumed (the next acceptance is
+                # expected as far ahead); after a window without one it doubles.
+                grown = tf.where(count > 0, consumed, 2 * consumed)
+                return (position + consumed, tf.minimum(grown, max_window), noise, updates + count, settled,
+                        version + count, probe)
+
+            blank = tf.zeros((1, *input_shape), tf.float32)
+            blank_outputs = tf.zeros((1, nb_outputs), tf.float32)
+            probe = (tf.constant(False), blank, blank_outputs, tf.constant(False), tf.constant(0), blank, blank,
+                     blank_outputs)
+            probe_shapes = (tf.TensorShape(()), image_shape, outputs_shape, tf.TensorShape(()), tf.TensorShape(()),
+                            image_shape, image_shape, outputs_shape)
+            _, _, noise, updates, settled, version, probe = tf.while_loop(
+                lambda position, *rest: position < tf.size(order),
+                body,
+                (tf.constant(0), max_window, noise, tf.constant(0), settled, version, probe),
+                shape_invariants=(
+                    tf.TensorShape(()),
+                    tf.TensorShape(()),
+                    tf.TensorShape((1, *input_shape)),
+                    tf.TensorShape(()),
+                    tf.TensorShape((None,)),
+                    tf.TensorShape(()),
+                    probe_shapes,
+                ),
+                parallel_iterations=1,
             )
-            shapes = (
-                tf.TensorShape(()),
-                tf.TensorShape(()),
-                tf.TensorShape((1, *input_shape)),
-                tf.TensorShape(()),
-                tf.TensorShape((None, *input_shape)),
-                tf.TensorShape((None, nb_outputs)),
-                tf.TensorShape(()),
-                tf.TensorShape(()),
-                tf.TensorShape((None, *input_shape)),
-                tf.TensorShape((None, *input_shape)),
-                tf.TensorShape((None, nb_outputs)),
-            )
-            result = tf.while_loop(
-                lambda position, *rest: position < n, body, loop_vars, shape_invariants=shapes, parallel_iterations=1
-            )
-            return (result[2], result[3]) + tuple(result[4:])
+            return (noise, updates, settled, version) + tuple(probe[1:])
 
         return walk

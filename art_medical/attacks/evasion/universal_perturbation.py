@@ -20,8 +20,10 @@ where the perturbation aims, and a step is kept if it gets there. Two modes:
   ART's in distribution, not the bits.
 
 With an FGSM inner step and a plain ``KerasClassifier`` a whole pass runs as one compiled TensorFlow call
-(:mod:`art_medical.attacks._uap_compiled`). In exact mode the first pass compares the compiled evaluation with
-the estimator's own calls and falls back to those (ART's speed) if they differ in any bit.
+(:mod:`art_medical.attacks._uap_compiled`), which also skips an image whose previous visit left the perturbation
+unchanged when the perturbation has not changed since (its outcome would be the same). In exact mode the first
+pass compares the compiled evaluation with the estimator's own calls and falls back to those (ART's speed) if they
+differ in any bit.
 """
 from __future__ import annotations
 
@@ -191,14 +193,15 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
         logger.info("Computing %s universal perturbation with %s.", self._kind, self.attacker)
         noise = np.zeros_like(x[[0]])
         self._history = []
-        nb_iter, rate = 0, 0.0  # as in ART, every run makes a first pass unless delta == 1
+        nb_iter, rate, adv_labels = 0, 0.0, None  # as in ART, every run makes a first pass unless delta == 1
         pbar = tqdm(total=self.max_iter, desc=f"UAP ({self._kind})", disable=not self.verbose)
         while rate < 1.0 - self.delta and nb_iter < self.max_iter:
             start = time.perf_counter()
             order = np.asarray(random.sample(range(len(x)), len(x)), dtype=np.int64)
-            noise, updates = run_pass(order, noise, nb_iter == 0)
+            noise, updates, compiled = run_pass(order, noise, nb_iter == 0)
             nb_iter += 1
-            adv_labels = _labels_of(self._predict_all(self._apply(x, noise)))
+            if not (compiled and updates == 0 and adv_labels is not None):  # else the noise and labels are as before
+                adv_labels = _labels_of(self._predict_all(self._apply(x, noise)))
             fooling_rate, success_rate = self._rates_of(adv_labels, clean_labels, reference)
             rate = success_rate if self.targeted else fooling_rate
             self._history.append(
@@ -286,33 +289,36 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
 
     def _pass_function(
         self, x: np.ndarray, reference: np.ndarray, rows: np.ndarray
-    ) -> Callable[[np.ndarray, np.ndarray, bool], tuple[np.ndarray, int]]:
-        """``(order, noise, first pass) -> (noise, accepted steps)``: the compiled pass where it applies, else the
-        pass through the estimator's own calls. In exact mode the compiled first pass is compared with the
-        estimator's calls, and repeated through the estimator if any bit differs."""
+    ) -> Callable[[np.ndarray, np.ndarray, bool], tuple[np.ndarray, int, bool]]:
+        """``(order, noise, first pass) -> (noise, accepted steps, compiled)``: the compiled pass where it applies
+        (deterministic: a plain KerasClassifier), else the pass through the estimator's own calls. In exact mode the
+        compiled first pass is compared with the estimator's calls, and repeated through the estimator if any bit
+        differs."""
         inner_step = self._inner_step()
         walk = self._compiled_walk(x)
 
-        def estimator_pass(order: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, int]:
-            return self._estimator_pass(x, order, noise, reference, rows, inner_step)
+        def estimator_pass(order: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, int, bool]:
+            return *self._estimator_pass(x, order, noise, reference, rows, inner_step), False
 
         if walk is None:
             return lambda order, noise, first: estimator_pass(order, noise)
         x_tensor, compiled_rows = _as_tensor(x), self._compiled_rows(rows)
-        compiled = [walk]
+        state = {"compiled": True, "settled": np.full(len(x), -1, dtype=np.int32), "version": 0}
 
-        def run_pass(order: np.ndarray, noise: np.ndarray, first: bool) -> tuple[np.ndarray, int]:
-            if not compiled:
+        def run_pass(order: np.ndarray, noise: np.ndarray, first: bool) -> tuple[np.ndarray, int, bool]:
+            if not state["compiled"]:
                 return estimator_pass(order, noise)
-            result = walk.run_pass(x_tensor, order, noise, reference, compiled_rows, self._window)
+            result = walk.run_pass(x_tensor, order, noise, reference, compiled_rows, self._window, state["settled"],
+                                   state["version"])
             if not (self.exact and first) or self._matches_estimator(result, rows, inner_step):
-                return result.noise, result.updates
+                state["settled"], state["version"] = result.settled, result.version
+                return result.noise, result.updates, True
             logger.warning(
                 "exact=True: the compiled evaluation differs from %s's own calls by float rounding on this model; "
                 "evaluating each image through the estimator instead (ART's speed).",
                 type(self.estimator).__name__,
             )
-            compiled.clear()
+            state["compiled"] = False
             return estimator_pass(order, noise)
 
         return run_pass
@@ -352,7 +358,8 @@ class TargetedUniversalPerturbation(UniversalPerturbation):
                 consumed = len(idx) if accepted_at is None else accepted_at + 1
                 updates += accepted_at is not None
                 position += consumed
-                window = min(max(2 * consumed, 1), self._window)
+                # the next window: as long as the part consumed after an accepted step, twice as long otherwise
+                window = min(consumed if accepted_at is not None else 2 * consumed, self._window)
                 pbar.update(consumed)
         return noise, updates
 
