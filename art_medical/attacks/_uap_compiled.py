@@ -64,7 +64,7 @@ class PassResult(NamedTuple):
 
 
 class CompiledFGSMWalk:
-    """The UAP walk of one pass over ``x`` for a Keras model, compiled once per ``x`` shape and reused.
+    """The UAP walk of one pass over ``x`` for a Keras model, traced once (any number of images) and reused.
 
     :param model: The Keras model (single input and output, as the estimator calls it).
     :param loss_fn: The per-sample loss ``(y, outputs) -> losses`` whose gradient the inner FGSM follows.
