@@ -4,8 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def check_images(x: np.ndarray, clip_values: tuple[float, float] | None, name: str = "x") -> None:
-    """Raise ValueError if ``x`` is not a non-empty batch of finite images inside ``clip_values``."""
+def check_images(
+    x: np.ndarray, clip_values: tuple[float, float] | None, name: str = "x", tolerance: float = 0.0
+) -> None:
+    """Raise ValueError if ``x`` is not a non-empty batch of finite images inside ``clip_values``.
+
+    :param tolerance: Excursions outside ``clip_values`` up to this fraction of the clip range are accepted
+                      (float rounding of a preprocessing step).
+    """
     if not isinstance(x, np.ndarray) or x.ndim < 2:
         raise ValueError(f"`{name}` must be a numpy array of shape (n, ...) holding a batch of images.")
     if len(x) == 0:
@@ -14,10 +20,12 @@ def check_images(x: np.ndarray, clip_values: tuple[float, float] | None, name: s
         raise ValueError(f"`{name}` contains NaN or Inf values ({int(np.sum(~np.isfinite(x)))} elements).")
     if clip_values is not None:
         low, high = float(np.min(clip_values[0])), float(np.max(clip_values[1]))
-        if x.min() < low or x.max() > high:
+        margin = tolerance * (high - low)
+        if x.min() < low - margin or x.max() > high + margin:
             raise ValueError(
-                f"`{name}` has values in [{x.min():g}, {x.max():g}], outside the classifier's clip_values "
-                f"[{low:g}, {high:g}]. Images are expected on the classifier's pixel scale (0-255 in art_medical)."
+                f"`{name}` has values in [{float(x.min()):.9g}, {float(x.max()):.9g}], outside the classifier's "
+                f"clip_values [{low:.9g}, {high:.9g}]. Images are expected on the classifier's pixel scale (0-255 in "
+                "art_medical)."
             )
 
 
