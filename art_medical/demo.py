@@ -35,7 +35,7 @@ def demo_config(quick: bool = False, seed: int = 0, target: str = "covid") -> di
         "models": {"small_cnn": {"architecture": "small_cnn", "options": {"filters": filters}, "title": "SmallCNN"}},
         "training": {"recipe": "phantoms", "overrides": {
             "learning_rate": 3e-3, "epochs": epochs, "batch_size": 16 if quick else 32, "validation_fraction": 0.2}},
-        "uap": {"zetas": [0.02, 0.04], "norms": ["2", "inf"], "fgsm_eps": 2.0, "max_iter": passes,
+        "uap": {"algorithm": "iterative", "zetas": [0.02, 0.04], "norms": ["2", "inf"], "fgsm_eps": 2.0, "max_iter": passes,
                 "uap_images": uap_images, "xi_channels": "all", "strip_images": 2 if quick else 3},
     }
 

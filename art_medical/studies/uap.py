@@ -138,7 +138,7 @@ class UAPStudyRun(ProtocolRun):
         uap = self.config.uap
         params = {"algorithm": uap.algorithm, "max_iter": uap.max_iter, "delta": uap.delta,
                   "batch_size": uap.batch_size}
-        if uap.algorithm == "exact":
+        if uap.algorithm in ("exact", "iterative"):
             params["fgsm_eps"] = uap.fgsm_eps
         else:
             params["step_size"] = uap.step_size
@@ -289,11 +289,12 @@ class UAPStudyRun(ProtocolRun):
         """The UAP attack of the configuration on ``classifier`` with radius ``xi``."""
         from art_medical.attacks import BatchedUniversalPerturbation, TargetedUniversalPerturbation
 
-        if attack["algorithm"] == "exact":
+        if attack["algorithm"] in ("exact", "iterative"):
             return TargetedUniversalPerturbation(
                 classifier, attacker="fgsm", attacker_params={"eps": attack["fgsm_eps"], "norm": np.inf},
                 delta=attack["delta"], max_iter=attack["max_iter"], eps=xi, norm=NORMS[norm],
                 batch_size=attack["batch_size"], verbose=True, targeted=targeted,
+                exact=attack["algorithm"] == "exact",
             )
         return BatchedUniversalPerturbation(
             classifier, eps=xi, norm=NORMS[norm], targeted=targeted, step_size=attack["step_size"],

@@ -17,7 +17,9 @@ from art_medical.studies.config import ConfigError, Section, check_number
 from art_medical.studies.specs import COMMON_KEYS, DatasetSpec, ModelSpec, StudyConfig, parse_common
 
 NORMS: dict[str, float] = {"2": 2.0, "inf": np.inf}
-ALGORITHMS = ("exact", "batched")
+ALGORITHMS = ("exact", "iterative", "batched")
+"""``exact``: the studies' iterative algorithm, ART's result bit for bit (``TargetedUniversalPerturbation(exact=True)``);
+``iterative``: the same algorithm with batched look-ahead, faster, ART's rates in distribution; ``batched``: SGD-UAP."""
 FOOLING_RATES = ("predictions", "labels")
 
 _TOP = COMMON_KEYS + ("fooling_rate", "uap", "transfer", "retraining")
@@ -33,8 +35,9 @@ class UAPSettings:
     """The UAP grid: for each p and zeta a non-targeted UAP and a targeted UAP per target class, each with a
     random control of the same norm xi = zeta * mean Lp norm of the training images.
 
-    ``algorithm`` is ``"exact"`` (the studies' iterative algorithm with an FGSM step, bit-for-bit ART's) or
-    ``"batched"`` (SGD-UAP: much faster, ``max_iter`` passes). ``fgsm_eps`` and ``step_size`` are on the 0-255
+    ``algorithm`` is ``"exact"`` (the studies' iterative algorithm with an FGSM step, ART's result bit for bit),
+    ``"iterative"`` (the same algorithm evaluating look-ahead windows in batches: faster, ART's rates in
+    distribution, not its bits) or ``"batched"`` (SGD-UAP: much faster, ``max_iter`` passes). ``fgsm_eps`` and ``step_size`` are on the 0-255
     scale; ``uap_images`` caps the training images the UAPs are computed on (a seeded subset; None for all).
     """
 

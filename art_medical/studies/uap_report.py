@@ -439,8 +439,13 @@ def _facts(run: UAPStudyRun, records: _Records, outcome: GridOutcome) -> dict[st
                 f"clean test accuracy {percent(clean['clean_accuracy'])}% on {clean['test_images']} images, UAPs "
                 f"computed on {clean['uap_images']} training images")
             facts[f"model: {model.title} on {dataset.title}"] = f"{source}; {accuracy}"
-    attack = (f"the studies' iterative algorithm with an FGSM step of {uap.fgsm_eps:g} (0-255 scale)"
-              if uap.algorithm == "exact" else "batched SGD-UAP")
+    attack = {
+        "exact": f"the studies' iterative algorithm with an FGSM step of {uap.fgsm_eps:g} (0-255 scale), ART's "
+                 "result bit for bit",
+        "iterative": f"the studies' iterative algorithm with an FGSM step of {uap.fgsm_eps:g} (0-255 scale), "
+                     "look-ahead evaluated in batches",
+        "batched": "batched SGD-UAP (Shafahi et al. 2020)",
+    }[uap.algorithm]
     facts["UAPs"] = (f"{attack}, i_max {uap.max_iter}, delta {uap.delta:g}; zeta {', '.join(f'{100 * z:g}%' for z in uap.zetas)}; "
                      f"p = {', '.join(uap.norms)}; xi from the mean norm on {uap.xi_channels} channel(s)")
     if any(model.architecture for model in config.models):
