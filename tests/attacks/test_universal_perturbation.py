@@ -188,7 +188,7 @@ def test_rates_come_from_the_estimators_own_batching(art_classifier, phantoms, m
     """The whole set goes to ``estimator.predict`` at once: ``batch_size=1`` as ART passes it (exact), the attack's
     ``batch_size`` otherwise, at the start and after each pass that changed the noise (a compiled pass that did not
     leaves the labels as they were); the rates are those of the returned images."""
-    x, y = phantoms[0][:40], phantoms[1][:40]
+    x = phantoms[0][:40]
     seen = []
     predict = art_classifier.predict
 
